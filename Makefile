@@ -1,0 +1,52 @@
+# lms: PostgreSQL extension (extension/) and HTTP gateway (gateway/).
+#
+#   make / make install      build and install the extension (and build the gateway)
+#   make installcheck        pg_regress against a running server (PGHOST/PGPORT/PGUSER)
+#   make test                every suite on a private throwaway cluster; ends "N passed, M failed"
+#   make demo / make stop    the embedded default: private cluster, demo data, gateway on localhost
+#   make bench               benchmarks that print figures
+
+MODULE_big = lms
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
+MODULEDIR = extension
+
+# The install script is assembled from one file per concept (extension/sql/NN_*.sql).
+DATA_built = extension/lms--1.0.sql
+DATA = extension/lms.control $(wildcard extension/lms--*--*.sql)
+
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=. --load-extension=pgcrypto
+ISOLATION = $(patsubst tests/isolation/specs/%.spec,%,$(sort $(wildcard tests/isolation/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=tests/isolation --outputdir=output_iso
+
+PG_CPPFLAGS = -Iextension
+PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+extension/lms--1.0.sql: $(sort $(wildcard extension/sql/*.sql))
+	cat $^ > $@
+
+# The gateway has its own Makefile; it is built and installed with the extension.
+all: gateway
+.PHONY: gateway install-gateway test demo stop bench
+gateway:
+	@if [ -f gateway/Makefile ]; then $(MAKE) -C gateway; fi
+
+install: install-gateway
+install-gateway: gateway
+	@if [ -f gateway/Makefile ]; then $(MAKE) -C gateway install; fi
+
+test:
+	devenv/test.sh
+
+demo:
+	demo/up.sh
+
+stop:
+	demo/down.sh
+
+bench:
+	bench/run.sh

@@ -1,0 +1,22 @@
+/*
+ * lms.h
+ *	  Declarations shared by the lms extension's C files: GUCs and the clock.
+ *
+ * Each subsystem has its own header (identity.h, progress.h, ...); this one holds only what
+ * every file needs.
+ */
+#ifndef LMS_H
+#define LMS_H
+
+#include "postgres.h"
+#include "utils/timestamp.h"
+
+/* GUCs, defined in lms.c */
+extern int	lms_completion_threshold;	/* lms.completion_threshold, percent */
+extern int	lms_token_ttl_seconds;	/* lms.token_ttl */
+extern int	lms_bcrypt_cost;	/* lms.bcrypt_cost */
+
+/* The extension's "now": the transaction start, or lms.clock_override when set. */
+extern TimestampTz lms_now(void);
+
+#endif							/* LMS_H */
