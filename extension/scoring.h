@@ -1,0 +1,34 @@
+/*
+ * scoring.h
+ *	  Gamification scoring called from the write paths (progress, quiz, course completion),
+ *	  inside the caller's transaction so ledger, totals, level, streak and achievements never
+ *	  disagree with progress.
+ */
+#ifndef LMS_SCORING_H
+#define LMS_SCORING_H
+
+#include "postgres.h"
+#include "lib/stringinfo.h"
+
+/* What one request awarded and where the learner stands afterwards. */
+typedef struct LmsScore
+{
+	int64		points_awarded;		/* lesson + quiz + course + streak + achievements */
+	int64		total_points;
+	int32		level;
+	int32		streak_current;
+	int32		streak_longest;
+	StringInfoData new_achievements;	/* JSON objects {"code","title","points"}, comma separated */
+} LmsScore;
+
+extern void lms_score_init(LmsScore *score);
+/* A progress write or award happened now: counts the learner's streak day. */
+extern void lms_score_activity(int64 user_id, LmsScore *score);
+/* The caller guarantees each is reported once per (user, lesson) / (user, course). */
+extern void lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id,
+									   int32 points, LmsScore *score);
+extern void lms_score_course_completed(int64 user_id, int64 course_id, LmsScore *score);
+/* Fills total_points, level and streak for the answer. */
+extern void lms_score_finish(int64 user_id, LmsScore *score);
+
+#endif							/* LMS_SCORING_H */

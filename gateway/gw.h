@@ -1,0 +1,155 @@
+/*
+ * gw.h — shared declarations of lms-gateway.
+ *
+ * A request flows one way: http.c reads it, routes.c names the SQL function, pool.c runs
+ * that one prepared statement, and the JSON text from PostgreSQL goes straight back.
+ * parse.c and routes.c hold everything the gateway parses itself; they do not depend on
+ * civetweb or libpq so that the fuzz target (tests/fuzz/) can call them directly.
+ */
+#ifndef LMS_GW_H
+#define LMS_GW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define GW_VERSION "1.0.0"
+
+/* ---------------------------------------------------------------- configuration (main.c) */
+
+enum log_level { LOG_ERROR = 0, LOG_WARN, LOG_INFO, LOG_DEBUG };
+
+struct gw_config {
+    const char *database_url;      /* LMS_DATABASE_URL, libpq conninfo or URI ("" = libpq env) */
+    const char *replica_url;       /* LMS_REPLICA_URL, NULL = no replica pool */
+    const char *listen;            /* LMS_LISTEN, host:port */
+    int threads;                   /* LMS_THREADS, civetweb worker threads */
+    int pool_size;                 /* LMS_POOL_SIZE */
+    int pool_timeout_ms;           /* LMS_POOL_TIMEOUT_MS, connection acquisition timeout */
+    int statement_timeout_ms;      /* LMS_STATEMENT_TIMEOUT_MS */
+    long long max_body;            /* LMS_MAX_BODY, bytes */
+    const char *cors_origin;       /* LMS_CORS_ORIGIN, NULL = no CORS headers */
+    int login_rate;                /* LMS_LOGIN_RATE, login+register per minute per client */
+    int global_rate;               /* LMS_GLOBAL_RATE, any request per minute per client, 0 = off */
+    int trust_proxy;               /* LMS_TRUST_PROXY, client address from X-Forwarded-For */
+    int access_log;                /* LMS_ACCESS_LOG: 0 off, 1 every request, N every Nth */
+    int log_level;                 /* LMS_LOG_LEVEL */
+    int request_timeout_ms;        /* LMS_REQUEST_TIMEOUT_MS */
+    int keep_alive_timeout_ms;     /* LMS_KEEP_ALIVE_TIMEOUT_MS */
+};
+
+extern struct gw_config gw_cfg;
+
+void gw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- routes (routes.c) */
+
+enum path_arg { ARG_NONE = 0, ARG_ID, ARG_CODE };
+enum cache_class {
+    CACHE_PERSONAL = 0, /* GET answered per caller: private, no-cache + ETag */
+    CACHE_PUBLIC,       /* GET that may be shared when anonymous: public, max-age=60 */
+    CACHE_NONE          /* mutation: no-store */
+};
+enum route_flags {
+    RF_READ_ONLY = 1,   /* may run on the replica pool */
+    RF_LOGIN_RATE = 2,  /* counted by the login/register rate limit */
+    RF_LOGIN = 4,       /* a 200 sets the access_token cookie */
+    RF_LOGOUT = 8,      /* clears the access_token cookie */
+    RF_GATEWAY_BODY = 16 /* the gateway passes its own figures as body */
+};
+
+struct route {
+    const char *method;
+    const char *pattern;   /* "/api/v1/courses/{id}" */
+    const char *function;  /* "api_course_get" */
+    int arg;               /* enum path_arg */
+    int cache;             /* enum cache_class */
+    int flags;             /* enum route_flags */
+};
+
+extern const struct route gw_routes[];
+extern const int gw_nroutes;
+
+enum match_result { MATCH_OK = 0, MATCH_NOT_FOUND, MATCH_BAD_METHOD, MATCH_INVALID_ID };
+
+/*
+ * Outcome of routing one request: the route index, the path argument (normalised id digits
+ * or the code), and on MATCH_BAD_METHOD the Allow header value.
+ */
+struct match {
+    int route;
+    char arg[72];
+    char allow[64];
+};
+
+int route_match(const char *method, const char *path, size_t pathlen, struct match *m);
+
+/* ---------------------------------------------------------------- parsing (parse.c) */
+
+struct cJSON;
+
+int parse_id(const char *s, size_t n, char *out, size_t outsz);
+int parse_code(const char *s, size_t n, char *out, size_t outsz);
+size_t url_decode(const char *src, size_t n, char *dst, int plus_is_space);
+int utf8_valid(const char *s, size_t n);
+struct cJSON *query_to_json(const char *qs, char *badkey, size_t badkeysz);
+int json_body_valid(const char *buf, size_t len);
+int content_type_is_json(const char *ct);
+int token_from_request(const char *authorization, const char *cookie, char *out, size_t outsz);
+int cookie_value(const char *cookie, const char *name, const char **val, size_t *vlen);
+int accepts_gzip(const char *accept_encoding);
+int request_id_valid(const char *s);
+int etag_matches(const char *if_none_match, const char *etag);
+int parse_iso8601(const char *s, time_t *out);
+int client_address(const char *remote, const char *xff, int trust_proxy, char *out, size_t outsz);
+uint64_t hash64(const void *data, size_t n);
+
+/* ---------------------------------------------------------------- pool (pool.c) */
+
+enum exec_outcome {
+    EXEC_OK = 0,         /* status and body set */
+    EXEC_TIMEOUT,        /* no connection free within the acquisition timeout */
+    EXEC_UNAVAILABLE,    /* database unreachable */
+    EXEC_ERROR           /* the function raised (a bug or missing function) */
+};
+
+struct exec_result {
+    int status;
+    char *body;          /* malloc'd, NULL for no body */
+    size_t body_len;
+};
+
+int pool_init(const char *primary, const char *replica, int size, int timeout_ms,
+              int statement_timeout_ms);
+int pool_exec(int route, int read_only, const char *token, const char *arg,
+              const char *query, const char *body, struct exec_result *res);
+int pool_ping(void);
+void pool_stats(int *size, int *in_use, int *waiting);
+void pool_shutdown(void);
+
+/* ---------------------------------------------------------------- rate limits (ratelimit.c) */
+
+void ratelimit_init(void);
+/* returns 0 when allowed, else the seconds to wait (Retry-After) */
+int ratelimit_check(int bucket, const char *client, int per_minute, time_t now);
+enum { RL_LOGIN = 0, RL_GLOBAL = 1 };
+
+/* ---------------------------------------------------------------- metrics (metrics.c) */
+
+void metrics_init(void);
+void metrics_observe(int route, int status, double ms);
+void metrics_db_error(const char *kind);
+char *metrics_prometheus(size_t *len);
+char *metrics_summary_json(void);
+
+/* ---------------------------------------------------------------- http (http.c) */
+
+struct mg_connection;
+int http_handle(struct mg_connection *conn, void *cbdata);
+void http_init(void);
+
+/* the OpenAPI document, embedded at build time (openapi.c) */
+extern const char gw_openapi[];
+extern const size_t gw_openapi_len;
+
+#endif
