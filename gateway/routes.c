@@ -1,0 +1,173 @@
+/*
+ * routes.c — the one routing table of lms-gateway.
+ *
+ * Each row is one route of the REST contract (../shared/API.md) and names the one SQL
+ * function that serves it (docs/calling-convention.md). The table is the documentation of
+ * what the gateway serves: the prepared statements (pool.c), the metrics labels (metrics.c),
+ * the caching rules (http.c) and `lms-gateway --routes` all come from it, and the HTTP suite
+ * checks that gateway/openapi.json lists exactly these routes.
+ */
+#include <string.h>
+#include <stdio.h>
+
+#include "gw.h"
+
+#define RO RF_READ_ONLY
+#define P CACHE_PERSONAL
+#define PUB CACHE_PUBLIC
+#define NS CACHE_NONE
+
+const struct route gw_routes[] = {
+    {"POST", "/api/v1/auth/register", "api_auth_register", ARG_NONE, NS, RF_LOGIN_RATE},
+    {"POST", "/api/v1/auth/login", "api_auth_login", ARG_NONE, NS, RF_LOGIN_RATE | RF_LOGIN},
+    {"POST", "/api/v1/auth/logout", "api_auth_logout", ARG_NONE, NS, RF_LOGOUT},
+    {"GET", "/api/v1/users/me", "api_users_me_get", ARG_NONE, P, RO},
+    {"PATCH", "/api/v1/users/me", "api_users_me_patch", ARG_NONE, NS, 0},
+    {"GET", "/api/v1/courses", "api_courses_list", ARG_NONE, PUB, RO},
+    {"POST", "/api/v1/courses", "api_course_create", ARG_NONE, NS, 0},
+    {"GET", "/api/v1/courses/{id}", "api_course_get", ARG_ID, PUB, RO},
+    {"PATCH", "/api/v1/courses/{id}", "api_course_patch", ARG_ID, NS, 0},
+    {"POST", "/api/v1/courses/{id}/publish", "api_course_publish", ARG_ID, NS, 0},
+    {"POST", "/api/v1/courses/{id}/modules", "api_module_create", ARG_ID, NS, 0},
+    {"POST", "/api/v1/courses/{id}/enroll", "api_enroll", ARG_ID, NS, 0},
+    {"DELETE", "/api/v1/courses/{id}/enroll", "api_unenroll", ARG_ID, NS, 0},
+    {"GET", "/api/v1/courses/{id}/analytics", "api_course_analytics", ARG_ID, P, RO},
+    {"GET", "/api/v1/courses/{id}/students", "api_course_students", ARG_ID, P, RO},
+    {"POST", "/api/v1/modules/{id}/lessons", "api_lesson_create", ARG_ID, NS, 0},
+    {"GET", "/api/v1/lessons/{id}", "api_lesson_get", ARG_ID, P, RO},
+    {"PATCH", "/api/v1/lessons/{id}", "api_lesson_patch", ARG_ID, NS, 0},
+    {"POST", "/api/v1/lessons/{id}/quiz", "api_quiz_create", ARG_ID, NS, 0},
+    {"GET", "/api/v1/enrollments/me", "api_enrollments_me", ARG_NONE, P, RO},
+    {"POST", "/api/v1/progress/lessons/{id}", "api_progress_record", ARG_ID, NS, 0},
+    {"GET", "/api/v1/progress/courses/{id}", "api_progress_course", ARG_ID, P, RO},
+    {"GET", "/api/v1/quizzes/{id}", "api_quiz_get", ARG_ID, P, RO},
+    {"POST", "/api/v1/quizzes/{id}/attempts", "api_quiz_attempt", ARG_ID, NS, 0},
+    {"GET", "/api/v1/gamification/me", "api_gamification_me", ARG_NONE, P, RO},
+    {"GET", "/api/v1/gamification/me/history", "api_gamification_history", ARG_NONE, P, RO},
+    {"GET", "/api/v1/achievements", "api_achievements_list", ARG_NONE, PUB, RO},
+    {"POST", "/api/v1/admin/achievements", "api_admin_achievement_create", ARG_NONE, NS, 0},
+    {"POST", "/api/v1/admin/points", "api_admin_points", ARG_NONE, NS, 0},
+    {"POST", "/api/v1/admin/gamification/recompute", "api_admin_recompute", ARG_NONE, NS, 0},
+    {"GET", "/api/v1/leaderboards/global", "api_leaderboard_global", ARG_NONE, PUB, RO},
+    {"GET", "/api/v1/leaderboards/courses/{id}", "api_leaderboard_course", ARG_ID, PUB, RO},
+    {"POST", "/api/v1/admin/leaderboards/refresh", "api_admin_leaderboards_refresh", ARG_NONE, NS, 0},
+    {"POST", "/api/v1/certificates/courses/{id}", "api_certificate_issue", ARG_ID, NS, 0},
+    {"GET", "/api/v1/certificates/{code}", "api_certificate_get", ARG_CODE, PUB, RO},
+    {"GET", "/api/v1/admin/users", "api_admin_users_list", ARG_NONE, P, RO},
+    {"PATCH", "/api/v1/admin/users/{id}", "api_admin_user_patch", ARG_ID, NS, 0},
+    {"GET", "/api/v1/admin/audit", "api_admin_audit", ARG_NONE, P, RO},
+    /* reads pg_stat_* of the primary, so never sent to the replica */
+    {"GET", "/api/v1/admin/performance", "api_admin_performance", ARG_NONE, P, RF_GATEWAY_BODY},
+};
+
+const int gw_nroutes = (int)(sizeof(gw_routes) / sizeof(gw_routes[0]));
+
+/*
+ * Compare one path segment with one pattern segment. A pattern segment "{...}" matches any
+ * non-empty segment; returns 2 for a literal match, 1 for a parameter, 0 for no match.
+ */
+static int
+segment_match(const char *pat, size_t plen, const char *seg, size_t slen)
+{
+    if (plen >= 2 && pat[0] == '{')
+        return slen > 0 ? 1 : 0;
+    return (plen == slen && memcmp(pat, seg, slen) == 0) ? 2 : 0;
+}
+
+/*
+ * Match a whole path against one pattern. Returns -1 for no match, else the number of
+ * literal segments (so that a literal route wins over a parameter one), and stores the
+ * parameter segment's position.
+ */
+static int
+pattern_match(const char *pattern, const char *path, size_t pathlen,
+              const char **argp, size_t *arglen)
+{
+    const char *p = pattern, *s = path, *send = path + pathlen;
+    int literals = 0;
+
+    *argp = NULL;
+    *arglen = 0;
+    if (pathlen == 0 || *s != '/')
+        return -1;
+    while (*p == '/' && s < send && *s == '/') {
+        const char *pe, *se;
+        int r;
+
+        p++;
+        s++;
+        pe = strchr(p, '/');
+        if (!pe)
+            pe = p + strlen(p);
+        se = memchr(s, '/', (size_t)(send - s));
+        if (!se)
+            se = send;
+        r = segment_match(p, (size_t)(pe - p), s, (size_t)(se - s));
+        if (r == 0)
+            return -1;
+        if (r == 1) {
+            *argp = s;
+            *arglen = (size_t)(se - s);
+        } else
+            literals++;
+        p = pe;
+        s = se;
+    }
+    return (*p == '\0' && s == send) ? literals : -1;
+}
+
+/*
+ * Route one request. A path no pattern matches is 404; a path some pattern matches but not
+ * with this method is 405 with the Allow list of those patterns' methods; a matched route
+ * whose {id} is not an integer 1..2^63-1 is 400 invalid_id. HEAD is routed like GET.
+ */
+int
+route_match(const char *method, const char *path, size_t pathlen, struct match *m)
+{
+    int best = -1, best_literals = -1, any = 0;
+    const char *best_arg = NULL;
+    size_t best_arglen = 0;
+
+    m->route = -1;
+    m->arg[0] = '\0';
+    m->allow[0] = '\0';
+    if (strcmp(method, "HEAD") == 0)
+        method = "GET";
+    for (int i = 0; i < gw_nroutes; i++) {
+        const char *a;
+        size_t al;
+        int lit = pattern_match(gw_routes[i].pattern, path, pathlen, &a, &al);
+
+        if (lit < 0)
+            continue;
+        any = 1;
+        if (strcmp(gw_routes[i].method, method) == 0) {
+            if (lit > best_literals) {
+                best = i;
+                best_literals = lit;
+                best_arg = a;
+                best_arglen = al;
+            }
+        } else if (!strstr(m->allow, gw_routes[i].method)) {
+            size_t used = strlen(m->allow);
+            snprintf(m->allow + used, sizeof(m->allow) - used, "%s%s",
+                     used ? ", " : "", gw_routes[i].method);
+        }
+    }
+    if (best < 0)
+        return any ? MATCH_BAD_METHOD : MATCH_NOT_FOUND;
+    m->route = best;
+    switch (gw_routes[best].arg) {
+    case ARG_ID:
+        if (!parse_id(best_arg, best_arglen, m->arg, sizeof(m->arg)))
+            return MATCH_INVALID_ID;
+        break;
+    case ARG_CODE:
+        if (!parse_code(best_arg, best_arglen, m->arg, sizeof(m->arg)))
+            return MATCH_NOT_FOUND;
+        break;
+    default:
+        break;
+    }
+    return MATCH_OK;
+}
