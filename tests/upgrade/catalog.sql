@@ -1,0 +1,28 @@
+-- A normalized listing of everything the lms extension owns, for comparing two installs.
+SELECT 'object ' || pg_describe_object(d.classid, d.objid, 0)
+  FROM pg_depend d JOIN pg_extension e ON e.oid = d.refobjid
+ WHERE e.extname = 'lms' AND d.deptype = 'e'
+UNION ALL
+SELECT 'function ' || p.oid::regprocedure || ' ' || md5(pg_get_functiondef(p.oid)) || ' ' || coalesce(p.proacl::text, '')
+  FROM pg_proc p WHERE p.pronamespace = 'lms'::regnamespace AND p.prokind IN ('f', 'p')
+UNION ALL
+SELECT 'column ' || a.attrelid::regclass || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod)
+       || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || ' ' || coalesce(pg_get_expr(ad.adbin, ad.adrelid), '')
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+  LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+ WHERE c.relnamespace = 'lms'::regnamespace AND a.attnum > 0 AND NOT a.attisdropped
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+  FROM pg_constraint WHERE connamespace = 'lms'::regnamespace
+UNION ALL
+SELECT 'index ' || pg_get_indexdef(indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE c.relnamespace = 'lms'::regnamespace
+UNION ALL
+SELECT 'view ' || c.oid::regclass || ' ' || md5(pg_get_viewdef(c.oid)) || ' ' || coalesce(c.relacl::text, '')
+  FROM pg_class c WHERE c.relnamespace = 'lms'::regnamespace AND c.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'table acl ' || c.oid::regclass || ' ' || coalesce(c.relacl::text, '')
+  FROM pg_class c WHERE c.relnamespace = 'lms'::regnamespace AND c.relkind IN ('r', 'S')
+UNION ALL
+SELECT 'dump config ' || x::regclass FROM pg_extension e, unnest(e.extconfig) x WHERE e.extname = 'lms'
+ORDER BY 1;
