@@ -50,3 +50,6 @@ stop:
 
 bench:
 	bench/run.sh
+
+bench-%:
+	bench/$*.sh

@@ -7,7 +7,7 @@ packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib-15 postgresql-15-pgtap
   libpq-dev libcivetweb-dev libcjson-dev zlib1g-dev
   build-essential clang libclang-rt-14-dev
-  python3 curl wrk redis-server
+  python3 curl bc wrk redis-server
 )
 
 missing=()

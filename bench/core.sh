@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Issue #2 benchmark: prints figures (never a pass/fail test).
+#  1. lms.course_progress latency on a 10-lesson and a 1,000-lesson course (ratio should be ~1)
+#  2. the usual LMS progress SQL (count over lessons LEFT JOIN progress) vs lms.course_progress
+#  3. lms.record_progress throughput at 16 clients beside pgbench's own -N write transaction
+# Runs on a private cluster of its own (default durability settings), removed at the end.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+learners=${LEARNERS:-2000}
+secs=${SECONDS_PER_RUN:-15}
+clients=${CLIENTS:-16}
+work=$(mktemp -d /tmp/lms-bench.XXXXXX)
+trap 'devenv/cluster.sh stop "$work/pg" >/dev/null 2>&1; rm -rf "$work"' EXIT
+devenv/deps.sh
+make -s >/dev/null && make -s install >/dev/null
+devenv/cluster.sh init "$work/pg" >/dev/null && devenv/cluster.sh start "$work/pg"
+eval "$(devenv/cluster.sh env "$work/pg")"
+export PGDATABASE=lms_bench
+psql -X -q -d postgres -c "CREATE DATABASE lms_bench"
+psql -X -q -c "SET client_min_messages=warning" -c "CREATE EXTENSION lms CASCADE"
+t0=$(date +%s.%N)
+psql -X -q -v learners="$learners" -f bench/core/data.sql
+echo "data: $learners learners, $(psql -X -At -c 'SELECT count(*) FROM lms.lesson_progress') progress rows in $(echo "$(date +%s.%N) - $t0" | bc) s"
+bad=$(psql -X -At -F ' ' -f tests/backup/invariants.sql | awk '$NF != 0')
+[ -z "$bad" ] || { echo "counter invariants broken by the generator:"; echo "$bad"; exit 1; }
+
+small=$(psql -X -At -c "SELECT id FROM lms.courses WHERE slug = 'small-course'")
+large=$(psql -X -At -c "SELECT id FROM lms.courses WHERE slug = 'large-course'")
+first=$(psql -X -At -c "SELECT min(id) FROM lms.users WHERE role = 'student'")
+last=$(psql -X -At -c "SELECT max(id) FROM lms.users WHERE role = 'student'")
+
+script() {  # script NAME SQL: a pgbench script picking a random learner
+  printf '\\set uid random(%s, %s)\n%s\n' "$first" "$last" "$2" >"$work/$1.sql"
+}
+# median latency in ms from a pgbench per-transaction log (-l); column 3 is microseconds
+median_ms() { cat "$work"/log/"$1".* | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {printf "%.3f", a[int((NR+1)/2)]/1000}'; }
+run_latency() {  # run_latency NAME: one client, median and mean latency
+  mkdir -p "$work/log"; rm -f "$work"/log/"$1".*
+  (cd "$work/log" && pgbench -n -M prepared -c 1 -T "$secs" -l --log-prefix="$1" -f "$work/$1.sql" >"$work/$1.out" 2>&1)
+  printf '%-28s median %8s ms   tps %s\n' "$1" "$(median_ms "$1")" "$(sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$work/$1.out" | cut -d. -f1)"
+}
+
+echo
+echo "== 1. lms.course_progress: does the cost grow with the course? (1 client, ${secs}s each)"
+script progress_small "SELECT * FROM lms.course_progress(:uid, $small);"
+script progress_large "SELECT * FROM lms.course_progress(:uid, $large);"
+run_latency progress_small
+run_latency progress_large
+s=$(median_ms progress_small); l=$(median_ms progress_large)
+echo "ratio 1,000-lesson / 10-lesson: $(echo "scale=2; $l / $s" | bc)   (target <= 1.2)"
+
+echo
+echo "== 2. the usual LMS SQL on the 1,000-lesson course vs lms.course_progress"
+script usual_sql "SELECT count(*), count(CASE WHEN lp.is_completed THEN 1 END)
+  FROM lms.lessons l LEFT JOIN lms.lesson_progress lp ON lp.lesson_id = l.id AND lp.user_id = :uid
+  JOIN lms.modules m ON m.id = l.module_id WHERE m.course_id = $large AND l.is_published;"
+run_latency usual_sql
+u=$(median_ms usual_sql)
+echo "usual SQL / lms.course_progress: $(echo "scale=1; $u / $l" | bc)x   (target >= 20x)"
+
+echo
+echo "== 3. write throughput at $clients clients (${secs}s each)"
+# lesson ids of the small course are consecutive: pick one without a query of its own
+lesson_lo=$(psql -X -At -c "SELECT min(id) FROM lms.lessons WHERE course_id = $small")
+printf '\\set uid random(%s, %s)\n\\set lesson random(%s, %s)\n\\set sec random(1, 500)\nSELECT lms.record_progress(:uid, :lesson, :sec, :sec, 50);\n' \
+  "$first" "$last" "$lesson_lo" "$((lesson_lo + 9))" >"$work/record_progress.sql"
+tps_of() { sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$1" | cut -d. -f1; }
+pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "$work/record_progress.sql" >"$work/rp.out" 2>&1
+pgbench -i -q -s 10 >/dev/null 2>&1
+pgbench -n -N -M prepared -c "$clients" -j 2 -T "$secs" >"$work/n.out" 2>&1
+rp=$(tps_of "$work/rp.out"); n=$(tps_of "$work/n.out")
+printf 'lms.record_progress   %6s tps  (latency avg %s ms)\n' "$rp" "$(sed -nE 's/^latency average = ([0-9.]+).*/\1/p' "$work/rp.out")"
+printf 'pgbench -N            %6s tps  (latency avg %s ms)\n' "$n" "$(sed -nE 's/^latency average = ([0-9.]+).*/\1/p' "$work/n.out")"
+echo "record_progress / pgbench -N: $(echo "scale=2; $rp / $n" | bc)   (target >= 1.0)"
+bad=$(psql -X -At -F ' ' -f tests/backup/invariants.sql | awk '$NF != 0')
+[ -z "$bad" ] && echo "counters still agree with their rows after the write run" || { echo "COUNTERS DISAGREE:"; echo "$bad"; }
+echo
+echo "command: make bench-core (LEARNERS=$learners SECONDS_PER_RUN=$secs CLIENTS=$clients), $(date -u +%F), $(nproc) cores"
