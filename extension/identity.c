@@ -1,0 +1,182 @@
+/*
+ * identity.c
+ *	  Tokens and sessions: the token-to-user resolution every API function starts with, and
+ *	  the random token a login issues. Passwords are hashed by pgcrypto (bcrypt) in SQL;
+ *	  only the SHA-256 of a token is ever stored.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/base64.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "lms.h"
+#include "identity.h"
+
+/* Longest token we bother hashing; ours are 43 characters. */
+#define LMS_TOKEN_MAX_LEN 512
+#define LMS_TOKEN_RANDOM_BYTES 32
+
+static SPIPlanPtr caller_plan = NULL;
+
+/*
+ * SHA-256 of a token. The token is high-entropy random data, so a plain fast hash is the right
+ * tool: it makes a stolen sessions table useless without slowing down every request.
+ */
+void
+lms_token_hash(const char *token, size_t len, uint8 *out)
+{
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+	if (pg_cryptohash_init(ctx) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) token, len) < 0 ||
+		pg_cryptohash_final(ctx, out, PG_SHA256_DIGEST_LENGTH) < 0)
+	{
+		pg_cryptohash_free(ctx);
+		elog(ERROR, "could not compute SHA-256 of a token");
+	}
+	pg_cryptohash_free(ctx);
+}
+
+/*
+ * Resolve a token to (user_id, role) with one primary-key lookup on lms.sessions joined to
+ * lms.users. Every API call pays this, so the plan is prepared once per backend.
+ */
+void
+lms_resolve_caller(text *token, LmsCaller *caller)
+{
+	uint8		hash[LMS_TOKEN_HASH_LEN];
+	bytea	   *hash_datum;
+	Datum		args[2];
+	int			rc;
+	size_t		len;
+
+	caller->user_id = 0;
+	caller->role[0] = '\0';
+	if (token == NULL)
+		return;
+	len = VARSIZE_ANY_EXHDR(token);
+	if (len == 0 || len > LMS_TOKEN_MAX_LEN)
+		return;
+
+	lms_token_hash(VARDATA_ANY(token), len, hash);
+	hash_datum = (bytea *) palloc(VARHDRSZ + LMS_TOKEN_HASH_LEN);
+	SET_VARSIZE(hash_datum, VARHDRSZ + LMS_TOKEN_HASH_LEN);
+	memcpy(VARDATA(hash_datum), hash, LMS_TOKEN_HASH_LEN);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (caller_plan == NULL)
+	{
+		Oid			types[2] = {BYTEAOID, TIMESTAMPTZOID};
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare("SELECT s.user_id, u.role FROM lms.sessions s "
+						   "JOIN lms.users u ON u.id = s.user_id "
+						   "WHERE s.token_hash = $1 AND s.revoked_at IS NULL "
+						   "AND s.expires_at > $2 AND u.status = 'active'",
+						   2, types);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		caller_plan = plan;
+	}
+	args[0] = PointerGetDatum(hash_datum);
+	args[1] = TimestampTzGetDatum(lms_now());
+	rc = SPI_execute_plan(caller_plan, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "token lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d;
+
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		caller->user_id = DatumGetInt64(d);
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		strlcpy(caller->role, TextDatumGetCString(d), sizeof(caller->role));
+	}
+	SPI_finish();
+}
+
+/*
+ * lms.caller(token) -> lms.caller: the SQL face of lms_resolve_caller, used by the API
+ * functions written in SQL. Both fields are NULL for anyone who is not a live session.
+ */
+PG_FUNCTION_INFO_V1(lms_caller);
+Datum
+lms_caller(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {true, true};
+	LmsCaller	caller;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "lms.caller must return a composite type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	lms_resolve_caller(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &caller);
+	if (caller.user_id != 0)
+	{
+		values[0] = Int64GetDatum(caller.user_id);
+		values[1] = CStringGetTextDatum(caller.role);
+		nulls[0] = nulls[1] = false;
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * lms.new_token() -> text: 256 bits from the operating system's strong random source,
+ * base64url without padding (43 characters), ready for an Authorization header or a cookie.
+ */
+PG_FUNCTION_INFO_V1(lms_new_token);
+Datum
+lms_new_token(PG_FUNCTION_ARGS)
+{
+	uint8		raw[LMS_TOKEN_RANDOM_BYTES];
+	char		enc[64];
+	int			n,
+				i,
+				out = 0;
+
+	if (!pg_strong_random(raw, sizeof(raw)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("could not generate a random token"),
+				 errdetail("The operating system's random source failed.")));
+	n = pg_b64_encode((const char *) raw, sizeof(raw), enc, sizeof(enc));
+	if (n < 0)
+		elog(ERROR, "base64 encoding failed");
+	for (i = 0; i < n; i++)
+	{
+		char		c = enc[i];
+
+		if (c == '=')
+			continue;
+		enc[out++] = (c == '+') ? '-' : (c == '/') ? '_' : c;
+	}
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(enc, out));
+}
+
+/*
+ * lms.token_hash(token) -> bytea: the stored form of a token (SHA-256), so that SQL code that
+ * creates or revokes sessions hashes exactly as the C lookup does.
+ */
+PG_FUNCTION_INFO_V1(lms_token_hash_sql);
+Datum
+lms_token_hash_sql(PG_FUNCTION_ARGS)
+{
+	text	   *token = PG_GETARG_TEXT_PP(0);
+	bytea	   *res = (bytea *) palloc(VARHDRSZ + LMS_TOKEN_HASH_LEN);
+
+	SET_VARSIZE(res, VARHDRSZ + LMS_TOKEN_HASH_LEN);
+	lms_token_hash(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), (uint8 *) VARDATA(res));
+	PG_RETURN_BYTEA_P(res);
+}
