@@ -1,0 +1,466 @@
+/*
+ * enrollment.c
+ *	  The enrollment core: the lesson access check, lms.is_enrolled, enroll and drop.
+ *
+ * Capacity is never exceeded: a seat is taken by a guarded UPDATE of the course row
+ * (seats_taken < capacity), never by counting then inserting. Lock order is the house one:
+ * the course row first (enroll and drop lock it before touching an enrollment), then the
+ * enrollment row. Seats held by enrollments past expires_at are released lazily, by the enroll
+ * path when the course is full, with SKIP LOCKED so a sweep never waits on a learner.
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+
+#include "api.h"
+#include "enrollment.h"
+#include "lms.h"
+
+bool
+lms_enrollment_live(const char *status, bool expires_isnull, TimestampTz expires_at,
+					TimestampTz now)
+{
+	if (status == NULL)
+		return false;
+	if (strcmp(status, "completed") == 0)
+		return true;
+	return strcmp(status, "active") == 0 && (expires_isnull || expires_at > now);
+}
+
+/*
+ * The lesson access rules in one place (used by lms.lesson_access and by the progress
+ * write): staff see everything, unpublished content does not exist for others, previews are
+ * open, then a live enrollment, then the lesson's availability date.
+ */
+LmsAccess
+lms_access_decide(bool staff, bool anonymous, bool lesson_published, bool course_published,
+				  bool is_preview, const char *enroll_status, bool expires_isnull,
+				  TimestampTz expires_at, bool avail_isnull, TimestampTz available_from,
+				  TimestampTz now)
+{
+	if (staff)
+		return LMS_ACCESS_OK;
+	if (!lesson_published || !course_published)
+		return LMS_ACCESS_NOT_FOUND;
+	if (is_preview)
+		return LMS_ACCESS_OK;
+	if (anonymous)
+		return LMS_ACCESS_UNAUTHENTICATED;
+	if (!lms_enrollment_live(enroll_status, expires_isnull, expires_at, now))
+		return LMS_ACCESS_NOT_ENROLLED;
+	if (!avail_isnull && available_from > now)
+		return LMS_ACCESS_LOCKED;
+	return LMS_ACCESS_OK;
+}
+
+const char *
+lms_access_code(LmsAccess a)
+{
+	switch (a)
+	{
+		case LMS_ACCESS_OK:
+			return "ok";
+		case LMS_ACCESS_NOT_FOUND:
+			return "not_found";
+		case LMS_ACCESS_UNAUTHENTICATED:
+			return "unauthenticated";
+		case LMS_ACCESS_NOT_ENROLLED:
+			return "not_enrolled";
+		case LMS_ACCESS_LOCKED:
+			return "lesson_locked";
+	}
+	return "not_found";
+}
+
+static SPIPlanPtr access_plan = NULL;
+static SPIPlanPtr is_enrolled_plan = NULL;
+
+/*
+ * lms.lesson_access(user_id, lesson_id) -> 'ok' | 'not_found' | 'unauthenticated' |
+ * 'not_enrolled' | 'lesson_locked'. Every lesson read asks this; one indexed lookup.
+ */
+PG_FUNCTION_INFO_V1(lms_lesson_access);
+Datum
+lms_lesson_access(PG_FUNCTION_ARGS)
+{
+	static const Oid types[2] = {INT8OID, INT8OID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
+	bool		anonymous = PG_ARGISNULL(0);
+	LmsAccess	a;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_TEXT_P(cstring_to_text("not_found"));
+	args[0] = anonymous ? Int64GetDatum(0) : PG_GETARG_DATUM(0);
+	args[1] = PG_GETARG_DATUM(1);
+	if (anonymous)
+		nulls[0] = 'n';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lms_plan(&access_plan,
+			 "SELECT l.is_published, c.is_published, l.is_preview, l.available_from, "
+			 "       (c.instructor_id = $1 OR u.role = 'admin'), e.status, e.expires_at "
+			 "FROM lms.lessons l JOIN lms.courses c ON c.id = l.course_id "
+			 "LEFT JOIN lms.users u ON u.id = $1 "
+			 "LEFT JOIN lms.enrollments e ON e.course_id = l.course_id AND e.user_id = $1 "
+			 "WHERE l.id = $2", 2, types);
+	lms_exec(access_plan, args, nulls, true, 1);
+	if (SPI_processed == 0)
+		a = LMS_ACCESS_NOT_FOUND;
+	else
+	{
+		bool		exp_null,
+					avail_null;
+		TimestampTz avail = lms_col_ts(0, 4, &avail_null);
+		TimestampTz exp = lms_col_ts(0, 7, &exp_null);
+
+		a = lms_access_decide(lms_col_bool(0, 5, false), anonymous,
+							  lms_col_bool(0, 1, false), lms_col_bool(0, 2, false),
+							  lms_col_bool(0, 3, false), lms_col_text(0, 6),
+							  exp_null, exp, avail_null, avail, lms_now());
+	}
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(lms_access_code(a)));
+}
+
+/*
+ * lms.is_enrolled(user_id, course_id): an active enrollment not past expires_at, or a
+ * completed one (completion is permanent). STRICT: NULL in, NULL out.
+ */
+PG_FUNCTION_INFO_V1(lms_is_enrolled);
+Datum
+lms_is_enrolled(PG_FUNCTION_ARGS)
+{
+	static const Oid types[2] = {INT8OID, INT8OID};
+	Datum		args[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
+	bool		live = false;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	lms_plan(&is_enrolled_plan,
+			 "SELECT status, expires_at FROM lms.enrollments WHERE user_id = $1 AND course_id = $2",
+			 2, types);
+	lms_exec(is_enrolled_plan, args, NULL, true, 1);
+	if (SPI_processed == 1)
+	{
+		bool		exp_null;
+		TimestampTz exp = lms_col_ts(0, 2, &exp_null);
+
+		live = lms_enrollment_live(lms_col_text(0, 1), exp_null, exp, lms_now());
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(live);
+}
+
+static SPIPlanPtr enroll_read_plan = NULL;
+static SPIPlanPtr prereq_plan = NULL;
+static SPIPlanPtr lock_course_plan = NULL;
+static SPIPlanPtr lock_own_plan = NULL;
+static SPIPlanPtr expire_one_plan = NULL;
+static SPIPlanPtr release_plan = NULL;
+static SPIPlanPtr take_seat_plan = NULL;
+static SPIPlanPtr sweep_plan = NULL;
+static SPIPlanPtr reactivate_plan = NULL;
+static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr drop_plan = NULL;
+
+/* Lock the course row (house lock order: course before enrollment). False if it is gone. */
+static bool
+lock_course(int64 course_id, int32 *access_days, bool *access_days_null)
+{
+	static const Oid types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(course_id)};
+
+	lms_plan(&lock_course_plan,
+			 "SELECT access_days FROM lms.courses WHERE id = $1 FOR NO KEY UPDATE", 1, types);
+	lms_exec(lock_course_plan, args, NULL, false, 1);
+	if (SPI_processed != 1)
+		return false;
+	if (access_days)
+	{
+		*access_days_null = lms_col_isnull(0, 1);
+		*access_days = lms_col_int32(0, 1, 0);
+	}
+	return true;
+}
+
+/* Give seats back to the course (and active places when the enrollments were active). */
+static void
+release_seats(int64 course_id, int32 seats, int32 active)
+{
+	static const Oid types[3] = {INT8OID, INT4OID, INT4OID};
+	Datum		args[3] = {Int64GetDatum(course_id), Int32GetDatum(seats), Int32GetDatum(active)};
+
+	if (seats == 0 && active == 0)
+		return;
+	lms_plan(&release_plan,
+			 "UPDATE lms.courses SET seats_taken = seats_taken - $2, "
+			 "active_enrollments = active_enrollments - $3 WHERE id = $1", 3, types);
+	lms_exec(release_plan, args, NULL, false, 0);
+}
+
+/* The guarded seat grab: succeeds only while capacity allows. */
+static bool
+take_seat(int64 course_id)
+{
+	static const Oid types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(course_id)};
+
+	lms_plan(&take_seat_plan,
+			 "UPDATE lms.courses SET seats_taken = seats_taken + 1, "
+			 "active_enrollments = active_enrollments + 1 "
+			 "WHERE id = $1 AND (capacity IS NULL OR seats_taken < capacity)", 1, types);
+	lms_exec(take_seat_plan, args, NULL, false, 0);
+	return SPI_processed == 1;
+}
+
+/*
+ * Store 'expired' on this course's active enrollments past expires_at and give their seats
+ * back. Rows another transaction holds are skipped (a later sweep gets them).
+ */
+static int32
+sweep_overdue(int64 course_id, TimestampTz now)
+{
+	static const Oid types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		args[2] = {Int64GetDatum(course_id), TimestampTzGetDatum(now)};
+	int32		n;
+
+	lms_plan(&sweep_plan,
+			 "WITH x AS (SELECT id FROM lms.enrollments WHERE course_id = $1 AND status = 'active' "
+			 "           AND expires_at IS NOT NULL AND expires_at <= $2 FOR UPDATE SKIP LOCKED) "
+			 "UPDATE lms.enrollments e SET status = 'expired' FROM x "
+			 "WHERE e.id = x.id AND e.status = 'active'", 2, types);
+	lms_exec(sweep_plan, args, NULL, false, 0);
+	n = (int32) SPI_processed;
+	release_seats(course_id, n, n);
+	return n;
+}
+
+/* Lock the learner's own enrollment row and read it (fresh, after the course lock). */
+static bool
+lock_own(int64 user_id, int64 course_id)
+{
+	static const Oid types[2] = {INT8OID, INT8OID};
+	Datum		args[2] = {Int64GetDatum(user_id), Int64GetDatum(course_id)};
+
+	lms_plan(&lock_own_plan,
+			 "SELECT id, status, expires_at FROM lms.enrollments "
+			 "WHERE user_id = $1 AND course_id = $2 FOR UPDATE", 2, types);
+	lms_exec(lock_own_plan, args, NULL, false, 1);
+	return SPI_processed == 1;
+}
+
+/*
+ * lms.enroll(user_id, course_id, OUT result text, OUT enrollment_id bigint): the enroll
+ * rules. result is 'created' or 'reactivated' (201), 'existing' (200, idempotent),
+ * 'not_found', 'enrollment_closed', 'prerequisites_not_met' or 'course_full'.
+ */
+PG_FUNCTION_INFO_V1(lms_enroll);
+Datum
+lms_enroll(PG_FUNCTION_ARGS)
+{
+	static const Oid types2[2] = {INT8OID, INT8OID};
+	int64		user_id = PG_GETARG_INT64(0);
+	int64		course_id = PG_GETARG_INT64(1);
+	TimestampTz now = lms_now();
+	Datum		args[4];
+	const char *result = NULL;
+	int64		enrollment_id = 0;
+	int64		own_id = 0;
+	char	   *own_status = NULL;
+	bool		own_exp_null = true;
+	TimestampTz own_exp = 0;
+	int32		access_days = 0;
+	bool		access_days_null = true;
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "lms.enroll must return a composite");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* 1. what the course and the learner's enrollment look like now (no locks) */
+	args[0] = Int64GetDatum(user_id);
+	args[1] = Int64GetDatum(course_id);
+	lms_plan(&enroll_read_plan,
+			 "SELECT c.is_published, c.enroll_opens_at, c.enroll_closes_at, e.id, e.status, e.expires_at "
+			 "FROM lms.courses c LEFT JOIN lms.enrollments e ON e.course_id = c.id AND e.user_id = $1 "
+			 "WHERE c.id = $2", 2, types2);
+	lms_exec(enroll_read_plan, args, NULL, false, 1);
+	if (SPI_processed == 0 || !lms_col_bool(0, 1, false))
+		result = "not_found";
+	else
+	{
+		bool		opens_null,
+					closes_null,
+					exp_null;
+		TimestampTz opens = lms_col_ts(0, 2, &opens_null);
+		TimestampTz closes = lms_col_ts(0, 3, &closes_null);
+		TimestampTz exp = lms_col_ts(0, 6, &exp_null);
+
+		if (lms_enrollment_live(lms_col_text(0, 5), exp_null, exp, now))
+		{
+			result = "existing";
+			enrollment_id = lms_col_int64(0, 4, 0);
+		}
+		else if ((!opens_null && now < opens) || (!closes_null && now >= closes))
+			result = "enrollment_closed";
+	}
+
+	/* 2. every prerequisite course completed */
+	if (result == NULL)
+	{
+		lms_plan(&prereq_plan,
+				 "SELECT NOT EXISTS (SELECT 1 FROM lms.course_prerequisites p WHERE p.course_id = $2 "
+				 "  AND NOT EXISTS (SELECT 1 FROM lms.enrollments e WHERE e.user_id = $1 "
+				 "                  AND e.course_id = p.prerequisite_id AND e.status = 'completed'))",
+				 2, types2);
+		lms_exec(prereq_plan, args, NULL, false, 1);
+		if (!lms_col_bool(0, 1, false))
+			result = "prerequisites_not_met";
+	}
+
+	/* 3. course row, then own enrollment row, both locked; re-read under the locks */
+	if (result == NULL)
+	{
+		if (!lock_course(course_id, &access_days, &access_days_null))
+			result = "not_found";
+		else if (lock_own(user_id, course_id))
+		{
+			own_id = lms_col_int64(0, 1, 0);
+			own_status = lms_col_text(0, 2);
+			own_exp = lms_col_ts(0, 3, &own_exp_null);
+			if (lms_enrollment_live(own_status, own_exp_null, own_exp, now))
+			{
+				/* a concurrent request enrolled this learner first */
+				result = "existing";
+				enrollment_id = own_id;
+			}
+			else if (strcmp(own_status, "active") == 0)
+			{
+				/* past expires_at but still holding its seat: store 'expired' and free it */
+				Datum		a1[1] = {Int64GetDatum(own_id)};
+				static const Oid t1[1] = {INT8OID};
+
+				lms_plan(&expire_one_plan,
+						 "UPDATE lms.enrollments SET status = 'expired' WHERE id = $1", 1, t1);
+				lms_exec(expire_one_plan, a1, NULL, false, 0);
+				release_seats(course_id, 1, 1);
+			}
+		}
+	}
+
+	/* 4. the seat: guarded UPDATE; when full, release overdue seats and try once more */
+	if (result == NULL)
+	{
+		if (!take_seat(course_id))
+		{
+			if (sweep_overdue(course_id, now) == 0 || !take_seat(course_id))
+				result = "course_full";
+		}
+	}
+
+	/* 5. the enrollment row itself */
+	if (result == NULL)
+	{
+		TimestampTz expires = now + (TimestampTz) access_days * USECS_PER_DAY;
+		char		n4[2] = {' ', access_days_null ? 'n' : ' '};
+
+		if (own_id != 0)
+		{
+			static const Oid t3[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+			char	   *status;
+
+			args[0] = Int64GetDatum(own_id);
+			args[1] = TimestampTzGetDatum(now);
+			args[2] = TimestampTzGetDatum(expires);
+			lms_plan(&reactivate_plan,
+					 "UPDATE lms.enrollments SET status = CASE WHEN completed_at IS NOT NULL "
+					 "THEN 'completed' ELSE 'active' END, enrolled_at = $2, dropped_at = NULL, "
+					 "expires_at = $3 WHERE id = $1 RETURNING status", 3, t3);
+			{
+				char		n3[3] = {' ', ' ', n4[1]};
+
+				lms_exec(reactivate_plan, args, n3, false, 0);
+			}
+			status = lms_col_text(0, 1);
+			/* a learner who had completed the course comes back completed: not active */
+			if (strcmp(status, "completed") == 0)
+				release_seats(course_id, 0, 1);
+			result = "reactivated";
+			enrollment_id = own_id;
+		}
+		else
+		{
+			static const Oid t4[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
+			char		nn[4] = {' ', ' ', ' ', n4[1]};
+
+			args[0] = Int64GetDatum(user_id);
+			args[1] = Int64GetDatum(course_id);
+			args[2] = TimestampTzGetDatum(now);
+			args[3] = TimestampTzGetDatum(expires);
+			lms_plan(&insert_plan,
+					 "INSERT INTO lms.enrollments (user_id, course_id, status, enrolled_at, expires_at) "
+					 "VALUES ($1, $2, 'active', $3, $4) RETURNING id", 4, t4);
+			lms_exec(insert_plan, args, nn, false, 0);
+			enrollment_id = lms_col_int64(0, 1, 0);
+			result = "created";
+		}
+	}
+	SPI_finish();
+
+	values[0] = CStringGetTextDatum(result);
+	values[1] = Int64GetDatum(enrollment_id);
+	nulls[1] = (enrollment_id == 0);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+/*
+ * lms.unenroll(user_id, course_id) -> boolean: drop a live enrollment (active, or completed),
+ * give its seat back; false when there is nothing to drop (never enrolled, dropped, expired).
+ */
+PG_FUNCTION_INFO_V1(lms_unenroll);
+Datum
+lms_unenroll(PG_FUNCTION_ARGS)
+{
+	static const Oid types2[2] = {INT8OID, TIMESTAMPTZOID};
+	int64		user_id = PG_GETARG_INT64(0);
+	int64		course_id = PG_GETARG_INT64(1);
+	TimestampTz now = lms_now();
+	bool		dropped = false;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (lock_course(course_id, NULL, NULL) && lock_own(user_id, course_id))
+	{
+		int64		id = lms_col_int64(0, 1, 0);
+		char	   *status = lms_col_text(0, 2);
+		bool		exp_null;
+		TimestampTz exp = lms_col_ts(0, 3, &exp_null);
+
+		if (lms_enrollment_live(status, exp_null, exp, now))
+		{
+			Datum		args[2] = {Int64GetDatum(id), TimestampTzGetDatum(now)};
+			bool		was_active = strcmp(status, "active") == 0;
+
+			lms_plan(&drop_plan,
+					 "UPDATE lms.enrollments SET status = 'dropped', dropped_at = $2 WHERE id = $1",
+					 2, types2);
+			lms_exec(drop_plan, args, NULL, false, 0);
+			release_seats(course_id, 1, was_active ? 1 : 0);
+			dropped = true;
+		}
+	}
+	SPI_finish();
+	PG_RETURN_BOOL(dropped);
+}

@@ -1,0 +1,99 @@
+/*
+ * json_out.c
+ *	  JSON text production for the C paths. Everything C returns goes through jsonb once, so
+ *	  C and SQL answers share one layout.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "pgtime.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+
+#include "json_out.h"
+
+/* Object key with the comma bookkeeping every builder needs. */
+void
+lms_json_key(StringInfo buf, const char *key, bool *first)
+{
+	if (!*first)
+		appendStringInfoChar(buf, ',');
+	*first = false;
+	escape_json(buf, key);
+	appendStringInfoChar(buf, ':');
+}
+
+/* A string value, escaped; NULL becomes null. */
+void
+lms_json_str(StringInfo buf, const char *s)
+{
+	if (s == NULL)
+		appendStringInfoString(buf, "null");
+	else
+		escape_json(buf, s);
+}
+
+/* The contract's timestamp: UTC, milliseconds, Z (the same text as lms.iso in SQL). */
+void
+lms_json_ts(StringInfo buf, TimestampTz ts, bool isnull)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	if (isnull || TIMESTAMP_NOT_FINITE(ts))
+	{
+		appendStringInfoString(buf, "null");
+		return;
+	}
+	if (timestamp2tm(ts, NULL, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range"),
+				 errdetail("A timestamp could not be rendered as ISO 8601.")));
+	appendStringInfo(buf, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+					 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+					 (int) (fsec / 1000));
+}
+
+void
+lms_json_int(StringInfo buf, int64 v)
+{
+	appendStringInfo(buf, INT64_FORMAT, v);
+}
+
+void
+lms_json_bool(StringInfo buf, bool v)
+{
+	appendStringInfoString(buf, v ? "true" : "false");
+}
+
+/* part/whole*100 with two decimals, rounded half up; matches round(x, 2) in SQL for x >= 0. */
+void
+lms_json_percent(StringInfo buf, int64 part, int64 whole)
+{
+	int64		hundredths;
+
+	if (whole <= 0 || part <= 0)
+	{
+		appendStringInfoString(buf, "0.00");
+		return;
+	}
+	if (part > whole)
+		part = whole;
+	hundredths = (part * 20000 + whole) / (2 * whole);
+	appendStringInfo(buf, INT64_FORMAT ".%02d", hundredths / 100, (int) (hundredths % 100));
+}
+
+Datum
+lms_json_to_jsonb(const char *json)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+}
+
+char *
+lms_jsonb_to_text(Datum jsonb)
+{
+	return DatumGetCString(DirectFunctionCall1(jsonb_out, jsonb));
+}

@@ -1,0 +1,25 @@
+/*
+ * json_out.h
+ *	  The one place C code produces JSON text: string escaping, numbers, the contract's
+ *	  timestamp format (YYYY-MM-DDTHH:MI:SS.mmmZ), and normalization to jsonb.
+ */
+#ifndef LMS_JSON_OUT_H
+#define LMS_JSON_OUT_H
+
+#include "postgres.h"
+#include "lib/stringinfo.h"
+#include "utils/timestamp.h"
+
+/* "key": with a leading comma unless first; keys are trusted ASCII literals. */
+extern void lms_json_key(StringInfo buf, const char *key, bool *first);
+extern void lms_json_str(StringInfo buf, const char *s);	/* escaped string or null */
+extern void lms_json_ts(StringInfo buf, TimestampTz ts, bool isnull);	/* ISO 8601 UTC or null */
+extern void lms_json_int(StringInfo buf, int64 v);
+extern void lms_json_bool(StringInfo buf, bool v);
+/* percentage with two decimals from a ratio part/whole (0.00 when whole is 0), rounded half up */
+extern void lms_json_percent(StringInfo buf, int64 part, int64 whole);
+/* Parse JSON text into a jsonb datum (and so normalize its layout). */
+extern Datum lms_json_to_jsonb(const char *json);
+extern char *lms_jsonb_to_text(Datum jsonb);
+
+#endif							/* LMS_JSON_OUT_H */
