@@ -136,35 +136,22 @@ BEGIN
 END
 $$;
 
--- What a caller may see of a quiz's lesson: 'ok', 'not_found' (missing, or an unpublished
--- lesson or course for anyone but the owner and admins), 'not_enrolled', 'lesson_locked'
--- (before available_from, learners only).
+-- What a caller may see of a quiz: the verdict of lms.lesson_access on its lesson ('ok',
+-- 'not_found', 'not_enrolled', 'lesson_locked'; owner and admins always 'ok'), so a quiz is
+-- exactly as visible as its lesson; 'not_found' as well for an unknown quiz.
 CREATE FUNCTION lms.quiz_access(me lms.caller, quiz_id bigint,
                                 OUT verdict text, OUT lesson_id bigint, OUT course_id bigint,
                                 OUT pass_score int, OUT max_attempts int)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-  r record;
 BEGIN
-  SELECT q.lesson_id, le.course_id, q.pass_score, q.max_attempts, le.is_published AS lesson_pub,
-         le.available_from, co.is_published AS course_pub, co.instructor_id
-    INTO r
-    FROM lms.quizzes q
-    JOIN lms.lessons le ON le.id = q.lesson_id
-    JOIN lms.courses co ON co.id = le.course_id
+  SELECT q.lesson_id, le.course_id, q.pass_score, q.max_attempts
+    INTO lesson_id, course_id, pass_score, max_attempts
+    FROM lms.quizzes q JOIN lms.lessons le ON le.id = q.lesson_id
    WHERE q.id = quiz_access.quiz_id;
   IF NOT FOUND THEN verdict := 'not_found'; RETURN; END IF;
-  lesson_id := r.lesson_id; course_id := r.course_id;
-  pass_score := r.pass_score; max_attempts := r.max_attempts;
-  IF me.role = 'admin' OR r.instructor_id = me.user_id THEN verdict := 'ok'; RETURN; END IF;
-  IF NOT (r.lesson_pub AND r.course_pub) THEN verdict := 'not_found'; RETURN; END IF;
-  IF NOT lms.is_enrolled(me.user_id, r.course_id) THEN verdict := 'not_enrolled'; RETURN; END IF;
-  IF r.available_from IS NOT NULL AND r.available_from > lms.clock() THEN
-    verdict := 'lesson_locked'; RETURN;
-  END IF;
-  verdict := 'ok';
+  verdict := lms.lesson_access(me.user_id, lesson_id);
 END
 $$;
 
@@ -175,6 +162,8 @@ RETURN CASE verdict
          WHEN 'not_found' THEN lms.not_found('Quiz')
          WHEN 'not_enrolled' THEN lms.problem(403, 'not_enrolled', 'You are not enrolled in this course.')
          WHEN 'lesson_locked' THEN lms.problem(403, 'lesson_locked', 'This lesson is not available yet.')
+         WHEN 'unauthenticated' THEN lms.unauthenticated()
+         ELSE lms.forbidden()
        END;
 
 -- GET /quizzes/{id}: enrolled learners (lesson available), the owner and admins. No answers.
