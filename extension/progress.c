@@ -1,0 +1,478 @@
+/*
+ * progress.c
+ *	  The hottest write: a progress report every few seconds per playing video.
+ *
+ * One call does, in this order (the house lock order):
+ *	 1. one read of the lesson, its course and the learner's enrollment (access rules);
+ *	 2. the course row, locked only when this write may complete the course;
+ *	 3. the enrollment row, updated (last activity) and so locked: every write of one learner in
+ *		one course is serialized here, which is what makes step 4's answer exact;
+ *	 4. the lesson_progress row read, then upserted (monotonic maxima, latest position);
+ *	 5. only when THIS call flipped is_completed from false to true: the enrollment's and the
+ *		module's completed counters, the lesson's points, and, when the last lesson completes,
+ *		the enrollment's completion, the course's active count and the course bonus.
+ * Nothing scans the course's lessons or the learner's progress: every step is a key lookup.
+ * The flip is detected under the enrollment lock taken in step 3, so retries and concurrent
+ * duplicates see the row their predecessor committed and never count a completion twice.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "api.h"
+#include "enrollment.h"
+#include "json_out.h"
+#include "lms.h"
+#include "progress.h"
+#include "scoring.h"
+
+static SPIPlanPtr read_plan = NULL;
+static SPIPlanPtr lock_course_plan = NULL;
+static SPIPlanPtr touch_plan = NULL;
+static SPIPlanPtr old_plan = NULL;
+static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr count_plan = NULL;
+static SPIPlanPtr module_plan = NULL;
+static SPIPlanPtr course_done_plan = NULL;
+
+/* What a completion did, for the callers that need more than the document. */
+typedef struct LmsCompletion
+{
+	bool		lesson_completed;	/* this call flipped is_completed */
+	bool		course_completed;	/* this call completed the enrollment */
+} LmsCompletion;
+
+int32
+lms_percent_hundredths(Datum numeric)
+{
+	Datum		r = DirectFunctionCall2(numeric_round, numeric, Int32GetDatum(2));
+	Datum		m = DirectFunctionCall2(numeric_mul, r,
+										DirectFunctionCall1(int4_numeric, Int32GetDatum(100)));
+
+	return DatumGetInt32(DirectFunctionCall1(numeric_int4, m));
+}
+
+/*
+ * The write itself. force_complete is the quiz pass (lms.complete_lesson): the lesson
+ * completes whatever its kind, and the position and times are left alone. score collects the
+ * awards; the caller owns it. Runs inside the caller's SPI connection.
+ */
+static LmsProgressResult
+progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
+			   LmsCompletion *done, StringInfo out)
+{
+	static const Oid read_types[2] = {INT8OID, INT8OID};
+	static const Oid lock_types[1] = {INT8OID};
+	static const Oid touch_types[4] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID};
+	static const Oid old_types[2] = {INT8OID, INT8OID};
+	static const Oid upsert_types[10] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
+	INT4OID, BOOLOID, TIMESTAMPTZOID, BOOLOID};
+	static const Oid count_types[2] = {INT8OID, TIMESTAMPTZOID};
+	static const Oid module_types[2] = {INT8OID, INT8OID};
+	TimestampTz now = lms_now();
+	Datum		args[10];
+	char		nulls[10];
+	char	   *kind;
+	int32		duration,
+				points,
+				lesson_count,
+				completed_lessons;
+	int64		module_id,
+				course_id,
+				enrollment_id;
+	bool		avail_null,
+				exp_null,
+				was_completed,
+				now_completed,
+				want_complete;
+	TimestampTz avail,
+				exp;
+	char	   *status;
+	char	   *old_status;
+	LmsAccess	access;
+	int32		watched = in->watched_seconds;
+	int32		position = in->last_position_seconds;
+	int32		pct = in->percent_hundredths;
+	char	   *r_watched,
+			   *r_position,
+			   *r_pct;
+	bool		r_done,
+				r_at_null;
+	TimestampTz r_at;
+	bool		first = true;
+
+	memset(done, 0, sizeof(*done));
+	memset(nulls, ' ', sizeof(nulls));
+
+	/* 1. lesson, course, enrollment and the learner's row for this lesson: one lookup */
+	args[0] = Int64GetDatum(in->user_id);
+	args[1] = Int64GetDatum(in->lesson_id);
+	lms_plan(&read_plan,
+			 "SELECT l.kind, l.duration_seconds, l.points, l.module_id, l.course_id, "
+			 "       l.is_published, c.is_published, l.available_from, "
+			 "       e.id, e.status, e.expires_at, e.completed_lessons, c.lesson_count, "
+			 "       coalesce(lp.is_completed, false) "
+			 "FROM lms.lessons l JOIN lms.courses c ON c.id = l.course_id "
+			 "LEFT JOIN lms.enrollments e ON e.course_id = l.course_id AND e.user_id = $1 "
+			 "LEFT JOIN lms.lesson_progress lp ON lp.user_id = $1 AND lp.lesson_id = l.id "
+			 "WHERE l.id = $2", 2, read_types);
+	lms_exec(read_plan, args, NULL, false, 1);
+	if (SPI_processed == 0)
+		return LMS_PROGRESS_NOT_FOUND;
+	kind = lms_col_text(0, 1);
+	duration = lms_col_int32(0, 2, 0);
+	points = lms_col_int32(0, 3, 0);
+	module_id = lms_col_int64(0, 4, 0);
+	course_id = lms_col_int64(0, 5, 0);
+	avail = lms_col_ts(0, 8, &avail_null);
+	enrollment_id = lms_col_int64(0, 9, 0);
+	old_status = lms_col_text(0, 10);
+	exp = lms_col_ts(0, 11, &exp_null);
+	access = lms_access_decide(false, false, lms_col_bool(0, 6, false), lms_col_bool(0, 7, false),
+							   false, old_status, exp_null, exp, avail_null, avail, now);
+	switch (access)
+	{
+		case LMS_ACCESS_OK:
+			break;
+		case LMS_ACCESS_NOT_FOUND:
+			return LMS_PROGRESS_NOT_FOUND;
+		case LMS_ACCESS_LOCKED:
+			return LMS_PROGRESS_LOCKED;
+		default:
+			return LMS_PROGRESS_NOT_ENROLLED;
+	}
+	if (in->completed != -1 && strcmp(kind, "text") != 0)
+		return LMS_PROGRESS_COMPLETED_NOT_TEXT;
+
+	if (duration > 0)
+	{
+		watched = Min(watched, duration);
+		position = Min(position, duration);
+	}
+	if (force_complete)
+		want_complete = true;
+	else if (strcmp(kind, "video") == 0)
+		want_complete = pct >= lms_completion_threshold * 100;
+	else if (strcmp(kind, "text") == 0)
+		want_complete = (in->completed == 1);
+	else
+	{
+		/* quiz lessons complete only by passing the quiz: record time, nothing more */
+		want_complete = false;
+		pct = 0;
+	}
+
+	/* 2. the course row first when this write may complete the course (lock order) */
+	if (want_complete && !lms_col_bool(0, 14, false) && strcmp(old_status, "active") == 0 &&
+		lms_col_int32(0, 12, 0) + 1 >= lms_col_int32(0, 13, 0))
+	{
+		args[0] = Int64GetDatum(course_id);
+		lms_plan(&lock_course_plan,
+				 "SELECT 1 FROM lms.courses WHERE id = $1 FOR NO KEY UPDATE", 1, lock_types);
+		lms_exec(lock_course_plan, args, NULL, false, 1);
+	}
+
+	/* 3. last activity on the enrollment; the row lock serializes this learner's writes */
+	args[0] = Int64GetDatum(enrollment_id);
+	args[1] = TimestampTzGetDatum(now);
+	args[2] = Int64GetDatum(in->lesson_id);
+	args[3] = Int32GetDatum(position);
+	nulls[3] = force_complete ? 'n' : ' ';
+	lms_plan(&touch_plan,
+			 "UPDATE lms.enrollments SET last_activity_at = $2, last_lesson_id = $3, "
+			 "       last_position_seconds = coalesce($4, last_position_seconds) "
+			 "WHERE id = $1 AND (status = 'completed' OR (status = 'active' "
+			 "      AND (expires_at IS NULL OR expires_at > $2))) "
+			 "RETURNING status, completed_lessons", 4, touch_types);
+	lms_exec(touch_plan, args, nulls, false, 0);
+	if (SPI_processed != 1)
+		return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
+	old_status = lms_col_text(0, 1);
+	completed_lessons = lms_col_int32(0, 2, 0);
+
+	/* 4. the row as the previous writer left it, then the upsert */
+	args[0] = Int64GetDatum(in->user_id);
+	args[1] = Int64GetDatum(in->lesson_id);
+	lms_plan(&old_plan,
+			 "SELECT is_completed FROM lms.lesson_progress WHERE user_id = $1 AND lesson_id = $2",
+			 2, old_types);
+	lms_exec(old_plan, args, NULL, false, 1);
+	was_completed = SPI_processed == 1 && lms_col_bool(0, 1, false);
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = Int64GetDatum(in->user_id);
+	args[1] = Int64GetDatum(in->lesson_id);
+	args[2] = Int64GetDatum(course_id);
+	args[3] = Int64GetDatum(module_id);
+	args[4] = Int32GetDatum(watched);
+	args[5] = Int32GetDatum(position);
+	args[6] = Int32GetDatum(pct);
+	args[7] = BoolGetDatum(want_complete);
+	args[8] = TimestampTzGetDatum(now);
+	args[9] = BoolGetDatum(force_complete);
+	lms_plan(&upsert_plan,
+			 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
+			 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
+			 "  completed_at, started_at, updated_at) "
+			 "VALUES ($1, $2, $3, $4, $5, $6, $7::numeric / 100, $8, CASE WHEN $8 THEN $9 END, $9, $9) "
+			 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
+			 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
+			 "  last_position_seconds = CASE WHEN $10 THEN lp.last_position_seconds "
+			 "                               ELSE EXCLUDED.last_position_seconds END, "
+			 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
+			 "  is_completed = lp.is_completed OR EXCLUDED.is_completed, "
+			 "  completed_at = coalesce(lp.completed_at, EXCLUDED.completed_at), "
+			 "  updated_at = EXCLUDED.updated_at "
+			 "RETURNING watched_seconds, last_position_seconds, completion_percentage, "
+			 "          is_completed, completed_at", 10, upsert_types);
+	lms_exec(upsert_plan, args, nulls, false, 0);
+	r_watched = lms_col_text(0, 1);
+	r_position = lms_col_text(0, 2);
+	r_pct = lms_col_text(0, 3);
+	r_done = lms_col_bool(0, 4, false);
+	r_at = lms_col_ts(0, 5, &r_at_null);
+	now_completed = r_done;
+	status = old_status;
+
+	/* 5. exactly once: only the call that flipped the row counts and awards */
+	if (!was_completed && now_completed)
+	{
+		done->lesson_completed = true;
+		args[0] = Int64GetDatum(enrollment_id);
+		args[1] = TimestampTzGetDatum(now);
+		lms_plan(&count_plan,
+				 "UPDATE lms.enrollments e SET completed_lessons = e.completed_lessons + 1, "
+				 "  status = CASE WHEN e.status = 'active' AND e.completed_lessons + 1 >= c.lesson_count "
+				 "                THEN 'completed' ELSE e.status END, "
+				 "  completed_at = CASE WHEN e.status = 'active' AND e.completed_lessons + 1 >= c.lesson_count "
+				 "                      THEN $2 ELSE e.completed_at END "
+				 "FROM lms.courses c WHERE e.id = $1 AND c.id = e.course_id "
+				 "RETURNING e.status, e.completed_lessons", 2, count_types);
+		lms_exec(count_plan, args, NULL, false, 0);
+		status = lms_col_text(0, 1);
+		completed_lessons = lms_col_int32(0, 2, 0);
+
+		args[0] = Int64GetDatum(in->user_id);
+		args[1] = Int64GetDatum(module_id);
+		lms_plan(&module_plan,
+				 "INSERT INTO lms.module_progress AS mp (user_id, module_id, completed_lessons) "
+				 "VALUES ($1, $2, 1) ON CONFLICT (user_id, module_id) "
+				 "DO UPDATE SET completed_lessons = mp.completed_lessons + 1", 2, module_types);
+		lms_exec(module_plan, args, NULL, false, 0);
+
+		if (strcmp(old_status, "active") == 0 && strcmp(status, "completed") == 0)
+		{
+			done->course_completed = true;
+			args[0] = Int64GetDatum(course_id);
+			lms_plan(&course_done_plan,
+					 "UPDATE lms.courses SET active_enrollments = active_enrollments - 1 WHERE id = $1",
+					 1, lock_types);
+			lms_exec(course_done_plan, args, NULL, false, 0);
+		}
+		lms_score_lesson_completed(in->user_id, course_id, in->lesson_id, points, score);
+		if (done->course_completed)
+			lms_score_course_completed(in->user_id, course_id, score);
+	}
+
+	if (out == NULL)
+		return LMS_PROGRESS_OK;
+
+	/* the contract's answer; scoring fields are appended by the caller */
+	lesson_count = 0;
+	{
+		/* total_lessons as of now (the catalog keeps it right at every publish) */
+		static SPIPlanPtr total_plan = NULL;
+
+		args[0] = Int64GetDatum(course_id);
+		lms_plan(&total_plan, "SELECT lesson_count FROM lms.courses WHERE id = $1", 1, lock_types);
+		lms_exec(total_plan, args, NULL, false, 1);
+		if (SPI_processed == 1)
+			lesson_count = lms_col_int32(0, 1, 0);
+	}
+	appendStringInfoString(out, "{\"lesson\":{");
+	lms_json_key(out, "lesson_id", &first);
+	lms_json_int(out, in->lesson_id);
+	lms_json_key(out, "watched_seconds", &first);
+	appendStringInfoString(out, r_watched);
+	lms_json_key(out, "last_position_seconds", &first);
+	appendStringInfoString(out, r_position);
+	lms_json_key(out, "completion_percentage", &first);
+	appendStringInfoString(out, r_pct);
+	lms_json_key(out, "is_completed", &first);
+	lms_json_bool(out, r_done);
+	lms_json_key(out, "completed_at", &first);
+	lms_json_ts(out, r_at, r_at_null);
+	appendStringInfoString(out, "},\"course\":{");
+	first = true;
+	lms_json_key(out, "course_id", &first);
+	lms_json_int(out, course_id);
+	lms_json_key(out, "completed_lessons", &first);
+	lms_json_int(out, Min(completed_lessons, lesson_count));
+	lms_json_key(out, "total_lessons", &first);
+	lms_json_int(out, lesson_count);
+	lms_json_key(out, "progress_percentage", &first);
+	lms_json_percent(out, completed_lessons, lesson_count);
+	lms_json_key(out, "status", &first);
+	lms_json_str(out, status);
+	appendStringInfoString(out, "},\"certificate_eligible\":");
+	lms_json_bool(out, strcmp(status, "completed") == 0);
+	return LMS_PROGRESS_OK;
+}
+
+/* The scoring part of the answer, after lms_score_finish. */
+static void
+append_score(StringInfo out, LmsScore *score)
+{
+	appendStringInfo(out, ",\"points_awarded\":" INT64_FORMAT ",\"total_points\":" INT64_FORMAT
+					 ",\"level\":%d,\"streak\":{\"current\":%d,\"longest\":%d},\"new_achievements\":[%s]}",
+					 score->points_awarded, score->total_points, score->level,
+					 score->streak_current, score->streak_longest, score->new_achievements.data);
+}
+
+LmsProgressResult
+lms_progress_record(const LmsProgressInput *in, StringInfo out)
+{
+	LmsScore	score;
+	LmsCompletion done;
+	LmsProgressResult r;
+
+	lms_score_init(&score);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	r = progress_apply(in, false, &score, &done, out);
+	if (r == LMS_PROGRESS_OK)
+	{
+		/* every accepted write is activity for the learner's streak day */
+		lms_score_activity(in->user_id, &score);
+		lms_score_finish(in->user_id, &score);
+		append_score(out, &score);
+	}
+	SPI_finish();
+	return r;
+}
+
+/* SQL-interface errors for what the API answers with problem documents. */
+static void
+raise_progress_error(LmsProgressResult r)
+{
+	switch (r)
+	{
+		case LMS_PROGRESS_NOT_FOUND:
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("lesson not found"),
+					 errdetail("The lesson does not exist, or it or its course is not published.")));
+			break;
+		case LMS_PROGRESS_NOT_ENROLLED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("not enrolled"),
+					 errdetail("The learner has no active or completed enrollment in this course.")));
+			break;
+		case LMS_PROGRESS_LOCKED:
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("lesson locked"),
+					 errdetail("The lesson is not available yet.")));
+			break;
+		case LMS_PROGRESS_COMPLETED_NOT_TEXT:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("completed applies to text lessons only"),
+					 errdetail("Video lessons complete at the completion threshold; quiz lessons by passing the quiz.")));
+			break;
+		case LMS_PROGRESS_OK:
+			break;
+	}
+}
+
+/* Range checks of the SQL interface (the API reports the same as validation_failed). */
+static void
+check_progress_args(int32 watched, int32 position, Datum pct)
+{
+	if (watched < 0 || position < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("seconds must not be negative"),
+				 errdetail("watched_seconds and last_position_seconds are 0 or more.")));
+	if (DatumGetBool(DirectFunctionCall2(numeric_lt, pct,
+										 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))) ||
+		DatumGetBool(DirectFunctionCall2(numeric_gt, pct,
+										 DirectFunctionCall1(int4_numeric, Int32GetDatum(100)))))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("completion_percentage must be between 0 and 100"),
+				 errdetail("A percentage is a number from 0 to 100.")));
+}
+
+/*
+ * lms.record_progress(user_id, lesson_id, watched_seconds, last_position_seconds,
+ * completion_percentage [, completed]) -> jsonb: the SQL interface of the progress write,
+ * the same document as POST /progress/lessons/{id}; failures raise errors.
+ */
+PG_FUNCTION_INFO_V1(lms_record_progress);
+Datum
+lms_record_progress(PG_FUNCTION_ARGS)
+{
+	LmsProgressInput in;
+	StringInfoData out;
+	LmsProgressResult r;
+	int			i;
+
+	for (i = 0; i < 5; i++)
+		if (PG_ARGISNULL(i))
+			PG_RETURN_NULL();
+	in.user_id = PG_GETARG_INT64(0);
+	in.lesson_id = PG_GETARG_INT64(1);
+	in.watched_seconds = PG_GETARG_INT32(2);
+	in.last_position_seconds = PG_GETARG_INT32(3);
+	check_progress_args(in.watched_seconds, in.last_position_seconds, PG_GETARG_DATUM(4));
+	in.percent_hundredths = lms_percent_hundredths(PG_GETARG_DATUM(4));
+	in.completed = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ? (PG_GETARG_BOOL(5) ? 1 : 0) : -1;
+
+	initStringInfo(&out);
+	r = lms_progress_record(&in, &out);
+	raise_progress_error(r);
+	PG_RETURN_DATUM(lms_json_to_jsonb(out.data));
+}
+
+/*
+ * lms.complete_lesson(user_id, lesson_id) -> jsonb {lesson_completed, points_awarded,
+ * course_completed}: the quiz pass path. Same exactly-once completion as a progress write;
+ * lesson_completed is true only for the call that completed the lesson.
+ */
+PG_FUNCTION_INFO_V1(lms_complete_lesson);
+Datum
+lms_complete_lesson(PG_FUNCTION_ARGS)
+{
+	LmsProgressInput in;
+	LmsScore	score;
+	LmsCompletion done;
+	LmsProgressResult r;
+	StringInfoData out;
+
+	memset(&in, 0, sizeof(in));
+	in.user_id = PG_GETARG_INT64(0);
+	in.lesson_id = PG_GETARG_INT64(1);
+	in.completed = -1;
+
+	lms_score_init(&score);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	r = progress_apply(&in, true, &score, &done, NULL);
+	SPI_finish();
+	if (r != LMS_PROGRESS_OK)
+		memset(&done, 0, sizeof(done));
+
+	initStringInfo(&out);
+	appendStringInfo(&out, "{\"lesson_completed\":%s,\"points_awarded\":" INT64_FORMAT
+					 ",\"course_completed\":%s}",
+					 done.lesson_completed ? "true" : "false", score.points_awarded,
+					 done.course_completed ? "true" : "false");
+	PG_RETURN_DATUM(lms_json_to_jsonb(out.data));
+}
