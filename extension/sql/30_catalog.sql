@@ -70,10 +70,12 @@ CREATE INDEX courses_published_newest ON lms.courses (created_at DESC, id DESC) 
 -- since each of their completed_lessons changes. Learners' lesson_progress rows are kept, so
 -- republishing gives their completions back. Writers must not adjust these counters themselves.
 --
--- Lock order: the course row, then the module row, then enrollments, then module_progress.
--- The authoring API locks the course row before it touches the lesson; the progress write path
--- must read the lesson with FOR SHARE before it locks the learner's enrollment, so a completion
--- and an unpublish of the same lesson serialize and the fix-up below sees every completion.
+-- Lock order: the lesson row, the course row, the module row, enrollments, module_progress.
+-- PATCH /lessons/{id} locks the lesson FOR UPDATE before anything else. For a completion and an
+-- unpublish of the same lesson to serialize (so the fix-up below sees every completion, and no
+-- completion is counted for a lesson already unpublished), the progress write path must read
+-- the lesson with FOR KEY SHARE, which conflicts with FOR UPDATE only. A DBA's plain UPDATE of
+-- is_published takes no such lock: do it while no learner is writing progress on that lesson.
 -- ---------------------------------------------------------------------------------------------
 
 -- Adds (sign = 1) or removes (sign = -1) one published lesson's share of every counter.

@@ -4,7 +4,7 @@
 -- instructor nor an admin), 400 invalid_json for a missing or non-object body, 400
 -- validation_failed listing every bad field, then the write, one audit row, and the object.
 -- The course row is locked (FOR UPDATE) before any of its modules or lessons is written, which
--- serializes authoring on one course and keeps the lock order of the data model.
+-- serializes authoring on one course; PATCH /lessons/{id} locks the lesson row just before it.
 -- Unknown body fields are ignored.
 
 -- ---------------------------------------------------------------------------------------------
@@ -41,12 +41,17 @@ EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format OR data_except
 END
 $$;
 
--- A slug from a title: lowercase, every run of other characters than a-z and 0-9 becomes one
--- hyphen, at most 100 characters (room for a -N suffix), 'course' when nothing is left.
+-- A slug from a title: lowercase, common Latin accents dropped, every run of other characters
+-- than a-z and 0-9 becomes one hyphen, at most 100 characters (room for a -N suffix), 'course'
+-- when nothing is left.
 CREATE FUNCTION lms.slugify(title text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN coalesce(nullif(pg_catalog.rtrim(pg_catalog.left(pg_catalog.btrim(
-         pg_catalog.regexp_replace(pg_catalog.lower(title), '[^a-z0-9]+', '-', 'g'), '-'), 100), '-'), ''),
+         pg_catalog.regexp_replace(
+           pg_catalog.translate(pg_catalog.lower(title),
+                                'àáâãäåāăąçćčďèéêëēėęěìíîïīįłñńňòóôõöøōőŕřśšşťţùúûüūůűųýÿźżž',
+                                'aaaaaaaaacccdeeeeeeeeiiiiiilnnnoooooooorrsssttuuuuuuuuyyzzz'),
+           '[^a-z0-9]+', '-', 'g'), '-'), 100), '-'), ''),
        'course');
 
 -- The caller may author this course: its instructor, or an admin.
@@ -626,7 +631,6 @@ DECLARE
   who lms.caller := lms.caller(token);
   lid bigint := lms.path_id(path);
   b jsonb := lms.body_object(body);
-  cid bigint;
   c lms.courses;
   cur lms.lessons;
   inp record;
@@ -634,11 +638,13 @@ DECLARE
 BEGIN
   IF who.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
   IF lid IS NULL THEN RETURN lms.bad_id(); END IF;
-  SELECT k.course_id INTO cid FROM lms.lessons k WHERE k.id = lid;
-  IF NOT FOUND THEN RETURN lms.not_found('Lesson'); END IF;
-  -- lock order: the course, then the lesson
-  SELECT * INTO c FROM lms.courses WHERE id = cid FOR UPDATE;
+  -- Lock order: the lesson, then its course (as the progress write path: it reads the lesson
+  -- FOR KEY SHARE, which this FOR UPDATE waits for, then may lock the course). Waiting here for
+  -- in-flight progress writes on this lesson is what lets the counter fix-up see their
+  -- completions, and a progress write that comes later sees the lesson as it is now.
   SELECT * INTO cur FROM lms.lessons WHERE id = lid FOR UPDATE;
+  IF NOT FOUND THEN RETURN lms.not_found('Lesson'); END IF;
+  SELECT * INTO c FROM lms.courses WHERE id = cur.course_id FOR UPDATE;
   IF NOT lms.may_author(who, c.instructor_id) THEN
     RETURN lms.forbidden('Only the course''s instructor and admins change its lessons.');
   END IF;
