@@ -1,0 +1,178 @@
+// Shared settings and helpers of every k6 scenario. Everything comes from environment variables
+// (k6 run -e NAME=value or the process environment), with defaults that match the demo
+// (`make demo`) and the generated data (`make bench-data`).
+//
+//   BASE_URL            gateway root                                  http://127.0.0.1:8080
+//   PROFILE             baseline | stress | soak | spike              baseline
+//   DURATION            steady-state length of baseline/stress        2m
+//   SOAK_DURATION       steady-state length of soak                   30m
+//   LEARNERS            accounts learner1..LEARNERS exist             300 (demo); 10000 for SCALE=small
+//   INSTRUCTORS         accounts instructor1..INSTRUCTORS exist       3
+//   PASSWORD            password of every generated account           password123
+//   ADMIN_EMAIL         the admin account                             admin@example.com
+//   THINK_MIN/THINK_MAX seconds a person pauses between two pages     1 / 3
+//   PROGRESS_INTERVAL   seconds between two progress writes           5
+//   P95_MS              p95 threshold in ms                           200
+//   ERROR_RATE          failed-request threshold                      0.01
+//   TOKENS_FILE         optional pool made by bench/loadtest/pool.sh (absolute path): one line per
+//                       learner "user_id<TAB>email<TAB>token<TAB>course_id<TAB>lesson,ids"; VUs then
+//                       reuse these tokens instead of logging in (the gateway limits logins per
+//                       client, see k6/README.md)
+import http from 'k6/http';
+import { check, sleep } from 'k6';
+
+function num(name, dflt) {
+  const v = __ENV[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${v}"`);
+  return n;
+}
+
+export const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+export const API = `${BASE_URL}/api/v1`;
+export const PROFILE = __ENV.PROFILE || 'baseline';
+export const DURATION = __ENV.DURATION || '2m';
+export const SOAK_DURATION = __ENV.SOAK_DURATION || '30m';
+export const LEARNERS = num('LEARNERS', 300);
+export const INSTRUCTORS = num('INSTRUCTORS', 3);
+export const PASSWORD = __ENV.PASSWORD || 'password123';
+export const ADMIN_EMAIL = __ENV.ADMIN_EMAIL || 'admin@example.com';
+export const THINK_MIN = num('THINK_MIN', 1);
+export const THINK_MAX = num('THINK_MAX', 3);
+export const PROGRESS_INTERVAL = num('PROGRESS_INTERVAL', 5);
+export const P95_MS = num('P95_MS', 200);
+export const ERROR_RATE = num('ERROR_RATE', 0.01);
+
+// The optional token pool, read once in the init context (open() is only allowed there).
+export const TOKEN_POOL = (__ENV.TOKENS_FILE ? open(__ENV.TOKENS_FILE) : '')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+  .map((l) => {
+    const f = l.split('\t');
+    return {
+      userId: Number(f[0]), email: f[1], token: f[2],
+      courseId: f[3] ? Number(f[3]) : null,
+      lessonIds: f[4] ? f[4].split(',').map(Number) : [],
+    };
+  });
+
+export const learnerEmail = (n) => `learner${n}@example.com`;
+export const instructorEmail = (n) => `instructor${n}@example.com`;
+
+// A person pausing between two pages.
+export function think(min = THINK_MIN, max = THINK_MAX) {
+  sleep(min + Math.random() * Math.max(0, max - min));
+}
+
+export function headers(token, extra = {}) {
+  const h = Object.assign({ 'Content-Type': 'application/json', Accept: 'application/json' }, extra);
+  if (token) h.Authorization = `Bearer ${token}`;
+  return h;
+}
+
+// Request params: a metrics tag per route (the pattern, not the URL, so ids do not explode the
+// number of series) and, when given, the statuses that count as expected for http_req_failed.
+export function params(route, token, expected) {
+  const p = { headers: headers(token), tags: { route } };
+  if (expected) p.responseCallback = http.expectedStatuses(...expected);
+  return p;
+}
+
+export function json(res) {
+  try {
+    return res.json();
+  } catch (e) {
+    return null;
+  }
+}
+
+export function get(route, path, token, expected) {
+  return http.get(`${API}${path}`, params(route, token, expected));
+}
+
+export function post(route, path, body, token, expected) {
+  return http.post(`${API}${path}`, body === null ? null : JSON.stringify(body), params(route, token, expected));
+}
+
+export function patch(route, path, body, token, expected) {
+  return http.patch(`${API}${path}`, JSON.stringify(body), params(route, token, expected));
+}
+
+// POST /auth/login; returns { token, user } or null (and fails a check).
+export function login(email, password = PASSWORD) {
+  const res = post('POST /auth/login', '/auth/login', { email, password });
+  const body = json(res);
+  const ok = check(res, {
+    'login 200': (r) => r.status === 200,
+    'login has a bearer token': () => body !== null && typeof body.access_token === 'string' && body.token_type === 'bearer',
+  });
+  return ok ? { token: body.access_token, user: body.user } : null;
+}
+
+// A learner's session: the n-th pooled token when a pool was given, else a real login of
+// learner<n>. n is 1-based and wraps around the pool / the LEARNERS accounts.
+export function learnerSession(n) {
+  if (TOKEN_POOL.length > 0) {
+    const t = TOKEN_POOL[(n - 1) % TOKEN_POOL.length];
+    return { token: t.token, user: { id: t.userId, email: t.email }, courseId: t.courseId, lessonIds: t.lessonIds };
+  }
+  return login(learnerEmail(1 + ((n - 1) % LEARNERS)));
+}
+
+export function pick(list) {
+  return list[Math.floor(Math.random() * list.length)];
+}
+
+// Thresholds every scenario starts from: p95 under P95_MS and under ERROR_RATE failed requests.
+export function thresholds(extra = {}) {
+  return Object.assign(
+    {
+      http_req_duration: [`p(95)<${P95_MS}`],
+      http_req_failed: [`rate<${ERROR_RATE}`],
+      checks: ['rate>0.99'],
+    },
+    extra,
+  );
+}
+
+// The load shape of one scenario for the chosen PROFILE, around `vus` virtual users:
+//   baseline  constant `vus` for DURATION
+//   stress    ramps to 1x, 2x and 3x `vus` (each step held for DURATION), then down
+//   soak      constant `vus` for SOAK_DURATION
+//   spike     a tenth of `vus`, up to 3x `vus` in 10 s, held 1 min, back down in 10 s
+export function shape(vus, exec, profile = PROFILE) {
+  const base = { exec, gracefulStop: '30s' };
+  const low = Math.max(1, Math.round(vus / 10));
+  switch (profile) {
+    case 'baseline':
+      return Object.assign(base, { executor: 'constant-vus', vus, duration: DURATION });
+    case 'soak':
+      return Object.assign(base, { executor: 'constant-vus', vus, duration: SOAK_DURATION });
+    case 'stress':
+      return Object.assign(base, {
+        executor: 'ramping-vus',
+        startVUs: low,
+        gracefulRampDown: '30s',
+        stages: [
+          { duration: '30s', target: vus }, { duration: DURATION, target: vus },
+          { duration: '30s', target: 2 * vus }, { duration: DURATION, target: 2 * vus },
+          { duration: '30s', target: 3 * vus }, { duration: DURATION, target: 3 * vus },
+          { duration: '30s', target: 0 },
+        ],
+      });
+    case 'spike':
+      return Object.assign(base, {
+        executor: 'ramping-vus',
+        startVUs: low,
+        gracefulRampDown: '30s',
+        stages: [
+          { duration: '30s', target: low }, { duration: '10s', target: 3 * vus },
+          { duration: '1m', target: 3 * vus }, { duration: '10s', target: low },
+          { duration: '30s', target: low }, { duration: '10s', target: 0 },
+        ],
+      });
+    default:
+      throw new Error(`unknown PROFILE "${profile}" (baseline, stress, soak, spike)`);
+  }
+}
