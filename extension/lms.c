@@ -12,6 +12,7 @@
 #include "access/xact.h"
 
 #include "lms.h"
+#include "leaderboard.h"
 
 PG_MODULE_MAGIC;
 
@@ -83,6 +84,7 @@ _PG_init(void)
 							   NULL, &clock_override_text, "",
 							   PGC_SUSET, 0,
 							   check_clock_override, assign_clock_override, NULL);
+	lms_gamification_init();	/* leaderboard GUCs; the worker when preloaded */
 	MarkGUCPrefixReserved("lms");
 }
 

@@ -1,11 +1,372 @@
 /*
  * scoring.c
- *	  PLACEHOLDER until the gamification work (issue 3) lands: awards nothing and reports
- *	  zeros, as issue 2 allows ("points and streak fields may read zero").
+ *	  Gamification scoring: the points ledger, totals and level, streaks in the learner's own
+ *	  time zone, and achievements.
+ *
+ * Everything runs inside the caller's transaction (progress write, quiz attempt, admin award),
+ * so the ledger, totals, level, streak and achievements never disagree with progress. Each award
+ * is one INSERT ... ON CONFLICT (source_key) DO NOTHING into lms.points_ledger: a retry or a
+ * concurrent duplicate inserts nothing and therefore adds nothing to the totals. The learner's
+ * lms.learner_scores row is the per-learner serialization point (taken after progress rows, as
+ * the lock order requires); achievements are granted with ON CONFLICT too and evaluated in a
+ * loop until nothing changes, since an achievement's points can make a points_total one true.
+ *
+ * Every statement is an SPI plan prepared once per backend (SPI_prepare + SPI_keepplan).
  */
 #include "postgres.h"
 
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/json.h"
+#include "utils/numeric.h"
+#include "utils/timestamp.h"
+
+#include "lms.h"
 #include "scoring.h"
+
+#define STREAK_BONUS_POINTS 50
+#define STREAK_BONUS_EVERY 7
+#define COURSE_BONUS_POINTS 100
+#define QUIZ_PASS_POINTS 20
+#define QUIZ_PERFECT_POINTS 10
+
+/* Plans kept for the backend's lifetime. */
+static SPIPlanPtr plan_day = NULL;
+static SPIPlanPtr plan_ensure = NULL;
+static SPIPlanPtr plan_streak = NULL;
+static SPIPlanPtr plan_streak_day = NULL;
+static SPIPlanPtr plan_ledger = NULL;
+static SPIPlanPtr plan_total = NULL;
+static SPIPlanPtr plan_course = NULL;
+static SPIPlanPtr plan_lessons = NULL;
+static SPIPlanPtr plan_achieve = NULL;
+static SPIPlanPtr plan_finish = NULL;
+static SPIPlanPtr plan_user = NULL;
+
+/*
+ * Prepare a statement once and keep it; the caller is connected to SPI.
+ */
+static SPIPlanPtr
+keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		*slot = p;
+	}
+	return *slot;
+}
+
+/*
+ * Level n starts at 100*n*(n-1)/2 points. Solved with a square root, then corrected in integer
+ * arithmetic so the boundaries (99/100, 299/300, ...) are exact.
+ */
+int32
+lms_level_for_points(int64 points)
+{
+	int64		n;
+
+	if (points < 100)
+		return 1;
+	n = (int64) ((1.0 + sqrt(1.0 + 8.0 * (double) points / 100.0)) / 2.0);
+	if (n < 1)
+		n = 1;
+	while (n > 1 && 50 * n * (n - 1) > points)
+		n--;
+	while (50 * (n + 1) * n <= points)
+		n++;
+	return (int32) n;
+}
+
+PG_FUNCTION_INFO_V1(lms_level_for);
+
+/*
+ * lms.level_for(points): the level formula for SQL (recompute, views, set-based grants).
+ */
+Datum
+lms_level_for(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(lms_level_for_points(PG_GETARG_INT64(0)));
+}
+
+/* A date as YYYY-MM-DD, independent of DateStyle (it goes into source keys). */
+static void
+format_date(DateADT d, char *buf, size_t len)
+{
+	int			y,
+				m,
+				day;
+
+	j2date(d + POSTGRES_EPOCH_JDATE, &y, &m, &day);
+	snprintf(buf, len, "%04d-%02d-%02d", y, m, day);
+}
+
+/* Make sure the learner has a scores row (so UPDATEs below find one). */
+static void
+ensure_scores_row(int64 user_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(user_id)};
+
+	keep_plan(&plan_ensure,
+			  "INSERT INTO lms.learner_scores (user_id) VALUES ($1) ON CONFLICT DO NOTHING",
+			  1, types);
+	if (SPI_execute_plan(plan_ensure, values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not create the scores row");
+}
+
+/*
+ * One ledger row and everything that follows from it: learner total and level, the course
+ * total, and the counters the achievements read. Returns the ledger id, or 0 when the source
+ * key was already awarded (then nothing changes).
+ */
+static int64
+award(int64 user_id, int32 points, const char *reason, const char *source_key,
+	  int64 course_id, int64 source_id, const char *note, LmsScore *score)
+{
+	Oid			ltypes[8] = {INT8OID, INT4OID, TEXTOID, TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID};
+	Datum		lvalues[8];
+	char		lnulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			ttypes[5] = {INT8OID, INT8OID, TIMESTAMPTZOID, INT4OID, INT4OID};
+	Datum		tvalues[5];
+	TimestampTz now = lms_now();
+	bool		isnull;
+	int64		ledger_id;
+
+	if (points == 0)
+		return 0;
+
+	keep_plan(&plan_ledger,
+			  "INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at, note) "
+			  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source_key) DO NOTHING RETURNING id",
+			  8, ltypes);
+	lvalues[0] = Int64GetDatum(user_id);
+	lvalues[1] = Int32GetDatum(points);
+	lvalues[2] = CStringGetTextDatum(reason);
+	lvalues[3] = CStringGetTextDatum(source_key);
+	lvalues[4] = Int64GetDatum(course_id);
+	lnulls[4] = course_id > 0 ? ' ' : 'n';
+	lvalues[5] = Int64GetDatum(source_id);
+	lnulls[5] = source_id > 0 ? ' ' : 'n';
+	lvalues[6] = TimestampTzGetDatum(now);
+	lvalues[7] = note ? CStringGetTextDatum(note) : (Datum) 0;
+	lnulls[7] = note ? ' ' : 'n';
+	if (SPI_execute_plan(plan_ledger, lvalues, lnulls, false, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not insert into the points ledger");
+	if (SPI_processed == 0)
+		return 0;				/* already awarded: a retry or a concurrent duplicate */
+	ledger_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	ensure_scores_row(user_id);
+	keep_plan(&plan_total,
+			  "UPDATE lms.learner_scores SET total_points = total_points + $2, "
+			  "level = lms.level_for(total_points + $2), reached_at = $3, "
+			  "courses_completed = courses_completed + $4, quiz_perfects = quiz_perfects + $5 "
+			  "WHERE user_id = $1",
+			  5, ttypes);
+	tvalues[0] = Int64GetDatum(user_id);
+	tvalues[1] = Int64GetDatum((int64) points);
+	tvalues[2] = TimestampTzGetDatum(now);
+	tvalues[3] = Int32GetDatum(points > 0 && strcmp(reason, "course_completed") == 0 ? 1 : 0);
+	tvalues[4] = Int32GetDatum(points > 0 && strcmp(reason, "quiz_perfect") == 0 ? 1 : 0);
+	if (SPI_execute_plan(plan_total, tvalues, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update the learner's total");
+
+	if (course_id > 0)
+	{
+		Oid			ctypes[4] = {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+		Datum		cvalues[4];
+
+		keep_plan(&plan_course,
+				  "INSERT INTO lms.course_scores AS c (course_id, user_id, points, reached_at) "
+				  "VALUES ($1, $2, $3, $4) ON CONFLICT (course_id, user_id) DO UPDATE "
+				  "SET points = c.points + EXCLUDED.points, reached_at = EXCLUDED.reached_at",
+				  4, ctypes);
+		cvalues[0] = Int64GetDatum(course_id);
+		cvalues[1] = Int64GetDatum(user_id);
+		cvalues[2] = Int64GetDatum((int64) points);
+		cvalues[3] = TimestampTzGetDatum(now);
+		if (SPI_execute_plan(plan_course, cvalues, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not update the learner's course total");
+	}
+	if (score)
+		score->points_awarded += points;
+	return ledger_id;
+}
+
+/*
+ * Grant every achievement the learner now qualifies for, with its points, until nothing
+ * changes. Each grant is appended to score->new_achievements.
+ */
+static void
+evaluate_achievements(int64 user_id, LmsScore *score)
+{
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		values[2];
+	int			rounds;
+
+	keep_plan(&plan_achieve,
+			  "WITH g AS ("
+			  " INSERT INTO lms.user_achievements (user_id, achievement_id, awarded_at)"
+			  " SELECT s.user_id, a.id, $2 FROM lms.learner_scores s JOIN lms.achievements a"
+			  "   ON lms.criteria_value(s, a.kind) >= a.threshold"
+			  "  WHERE s.user_id = $1 AND NOT EXISTS (SELECT FROM lms.user_achievements ua"
+			  "        WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id)"
+			  " ON CONFLICT DO NOTHING RETURNING achievement_id)"
+			  " SELECT a.id, a.code, a.title, a.points FROM g JOIN lms.achievements a ON a.id = g.achievement_id"
+			  " ORDER BY a.id",
+			  2, types);
+	values[0] = Int64GetDatum(user_id);
+	values[1] = TimestampTzGetDatum(lms_now());
+
+	for (rounds = 0; rounds < 100; rounds++)
+	{
+		SPITupleTable *tt;
+		uint64		n,
+					i;
+
+		if (SPI_execute_plan(plan_achieve, values, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not evaluate achievements");
+		n = SPI_processed;
+		if (n == 0)
+			return;
+		tt = SPI_tuptable;
+		/* the next SPI call frees SPI_tuptable: copy what we need first */
+		{
+			int64	   *ids = palloc(sizeof(int64) * n);
+			char	  **codes = palloc(sizeof(char *) * n);
+			int32	   *pts = palloc(sizeof(int32) * n);
+
+			for (i = 0; i < n; i++)
+			{
+				HeapTuple	t = tt->vals[i];
+				bool		isnull;
+				char	   *title;
+
+				ids[i] = DatumGetInt64(SPI_getbinval(t, tt->tupdesc, 1, &isnull));
+				codes[i] = SPI_getvalue(t, tt->tupdesc, 2);
+				title = SPI_getvalue(t, tt->tupdesc, 3);
+				pts[i] = DatumGetInt32(SPI_getbinval(t, tt->tupdesc, 4, &isnull));
+				if (score)
+				{
+					StringInfo	buf = &score->new_achievements;
+
+					if (buf->len > 0)
+						appendStringInfoChar(buf, ',');
+					appendStringInfoString(buf, "{\"code\":");
+					escape_json(buf, codes[i]);
+					appendStringInfoString(buf, ",\"title\":");
+					escape_json(buf, title);
+					appendStringInfo(buf, ",\"points\":%d}", pts[i]);
+				}
+			}
+			for (i = 0; i < n; i++)
+			{
+				char		key[128];
+
+				if (pts[i] == 0)
+					continue;
+				snprintf(key, sizeof(key), "achievement:" INT64_FORMAT ":%s", user_id, codes[i]);
+				award(user_id, pts[i], "achievement", key, 0, ids[i], NULL, score);
+			}
+		}
+	}
+	elog(ERROR, "achievement evaluation did not reach a fixed point");
+}
+
+/*
+ * Count today (in the learner's time zone) as an active day: the first activity of a day moves
+ * the streak (+1 after yesterday, back to 1 after a gap), records the day, awards the bonus on
+ * every 7th consecutive day and evaluates the streak achievements. Later activity the same day,
+ * or activity dated before the last active day (a clock moved back), changes nothing.
+ */
+static void
+count_activity(int64 user_id, LmsScore *score)
+{
+	Oid			dtypes[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		dvalues[2];
+	Oid			stypes[2] = {INT8OID, DATEOID};
+	Datum		svalues[2];
+	bool		isnull,
+				last_null,
+				has_row;
+	DateADT		day,
+				last = 0;
+	int32		current;
+
+	keep_plan(&plan_day,
+			  "SELECT (($2::timestamptz) AT TIME ZONE u.timezone)::date, s.last_activity_date, s.user_id IS NOT NULL "
+			  "FROM lms.users u LEFT JOIN lms.learner_scores s ON s.user_id = u.id WHERE u.id = $1",
+			  2, dtypes);
+	dvalues[0] = Int64GetDatum(user_id);
+	dvalues[1] = TimestampTzGetDatum(lms_now());
+	if (SPI_execute_plan(plan_day, dvalues, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the learner's day");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("user " INT64_FORMAT " does not exist", user_id),
+				 errdetail("Points and streaks belong to an existing user.")));
+	day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	last = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &last_null));
+	has_row = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (!last_null && day <= last)
+		return;					/* the hot case: already active today */
+	if (!has_row)
+		ensure_scores_row(user_id);
+
+	/* the WHERE re-checks under the row lock: two first writes of a day count once */
+	keep_plan(&plan_streak,
+			  "UPDATE lms.learner_scores s SET "
+			  " current_streak = CASE WHEN s.last_activity_date = $2 - 1 THEN s.current_streak + 1 ELSE 1 END, "
+			  " longest_streak = greatest(s.longest_streak, "
+			  "   CASE WHEN s.last_activity_date = $2 - 1 THEN s.current_streak + 1 ELSE 1 END), "
+			  " last_activity_date = $2 "
+			  "WHERE s.user_id = $1 AND (s.last_activity_date IS NULL OR s.last_activity_date < $2) "
+			  "RETURNING s.current_streak",
+			  2, stypes);
+	svalues[0] = Int64GetDatum(user_id);
+	svalues[1] = DateADTGetDatum(day);
+	if (SPI_execute_plan(plan_streak, svalues, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not update the streak");
+	if (SPI_processed == 0)
+		return;					/* a concurrent write counted this day first */
+	current = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+	keep_plan(&plan_streak_day,
+			  "INSERT INTO lms.streak_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			  2, stypes);
+	if (SPI_execute_plan(plan_streak_day, svalues, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record the active day");
+
+	if (current > 0 && current % STREAK_BONUS_EVERY == 0)
+	{
+		char		key[96];
+		char		date[16];
+
+		format_date(day, date, sizeof(date));
+		snprintf(key, sizeof(key), "streak:" INT64_FORMAT ":%s", user_id, date);
+		award(user_id, STREAK_BONUS_POINTS, "streak_bonus", key, 0, 0, NULL, score);
+	}
+	evaluate_achievements(user_id, score);
+}
+
+static void
+spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+}
 
 void
 lms_score_init(LmsScore *score)
@@ -15,23 +376,217 @@ lms_score_init(LmsScore *score)
 	initStringInfo(&score->new_achievements);
 }
 
+/*
+ * Hook: every progress write counts the learner's streak day.
+ */
 void
 lms_score_activity(int64 user_id, LmsScore *score)
 {
+	spi_connect();
+	count_activity(user_id, score);
+	SPI_finish();
 }
 
+/*
+ * Hook: a lesson flipped to completed. The lesson counter moves even for a 0-point lesson;
+ * the points go through the ledger under the key lesson:<user>:<lesson>.
+ */
 void
 lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id, int32 points,
 						   LmsScore *score)
 {
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(user_id)};
+	char		key[96];
+
+	spi_connect();
+	ensure_scores_row(user_id);
+	keep_plan(&plan_lessons,
+			  "UPDATE lms.learner_scores SET lessons_completed = lessons_completed + 1 WHERE user_id = $1",
+			  1, types);
+	if (SPI_execute_plan(plan_lessons, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not count the completed lesson");
+	snprintf(key, sizeof(key), "lesson:" INT64_FORMAT ":" INT64_FORMAT, user_id, lesson_id);
+	award(user_id, points, "lesson_completed", key, course_id, lesson_id, NULL, score);
+	evaluate_achievements(user_id, score);
+	SPI_finish();
 }
 
+/*
+ * Hook: the learner's enrollment completed; the course bonus, once (course:<user>:<course>).
+ */
 void
 lms_score_course_completed(int64 user_id, int64 course_id, LmsScore *score)
 {
+	char		key[96];
+
+	spi_connect();
+	snprintf(key, sizeof(key), "course:" INT64_FORMAT ":" INT64_FORMAT, user_id, course_id);
+	if (award(user_id, COURSE_BONUS_POINTS, "course_completed", key, course_id, course_id, NULL, score) != 0)
+		evaluate_achievements(user_id, score);
+	SPI_finish();
 }
 
+/*
+ * Hook: where the learner stands after the request (total, level, streak) for the answer.
+ */
 void
 lms_score_finish(int64 user_id, LmsScore *score)
 {
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(user_id)};
+
+	spi_connect();
+	keep_plan(&plan_finish,
+			  "SELECT total_points, level, current_streak, longest_streak FROM lms.learner_scores WHERE user_id = $1",
+			  1, types);
+	if (SPI_execute_plan(plan_finish, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the learner's score");
+	if (SPI_processed == 1)
+	{
+		HeapTuple	t = SPI_tuptable->vals[0];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		score->total_points = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		score->level = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
+		score->streak_current = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
+		score->streak_longest = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
+	}
+	SPI_finish();
+}
+
+/* Reasons that are a learner's own activity and so count as a streak day. */
+static bool
+reason_is_activity(const char *reason)
+{
+	return strcmp(reason, "lesson_completed") == 0 || strcmp(reason, "quiz_passed") == 0 ||
+		strcmp(reason, "quiz_perfect") == 0 || strcmp(reason, "course_completed") == 0;
+}
+
+static bool
+reason_is_valid(const char *reason)
+{
+	return reason_is_activity(reason) || strcmp(reason, "streak_bonus") == 0 ||
+		strcmp(reason, "achievement") == 0 || strcmp(reason, "admin_correction") == 0;
+}
+
+PG_FUNCTION_INFO_V1(lms_award_points);
+
+/*
+ * lms.award_points(user_id, points, reason, source_key, course_id DEFAULT NULL [, note]):
+ * the SQL entry point of the ledger, for DBAs, the admin route and tests. Returns the ledger id
+ * or NULL when the key was awarded before. A learner's own kind of award also counts the day.
+ */
+Datum
+lms_award_points(PG_FUNCTION_ARGS)
+{
+	int64		user_id;
+	int32		points;
+	char	   *reason;
+	char	   *key;
+	int64		course_id = 0;
+	char	   *note = NULL;
+	int64		id;
+	Oid			types[1] = {INT8OID};
+	Datum		values[1];
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("user_id, points, reason and source_key must not be null"),
+				 errdetail("Every award names its learner, amount, reason and source key.")));
+	user_id = PG_GETARG_INT64(0);
+	points = PG_GETARG_INT32(1);
+	reason = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	key = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4))
+		course_id = PG_GETARG_INT64(4);
+	if (PG_NARGS() > 5 && !PG_ARGISNULL(5))
+		note = text_to_cstring(PG_GETARG_TEXT_PP(5));
+
+	if (points == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("points must not be zero"),
+				 errdetail("A ledger row records a change of score.")));
+	if (!reason_is_valid(reason))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown award reason \"%s\"", reason),
+				 errdetail("Reasons are lesson_completed, quiz_passed, quiz_perfect, course_completed, streak_bonus, achievement and admin_correction.")));
+	if (key[0] == '\0' || strlen(key) > 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("source_key must be 1 to 200 characters"),
+				 errdetail("The source key names what was awarded, so it is awarded once.")));
+	if (PG_NARGS() > 4 && !PG_ARGISNULL(4) && course_id <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("course_id must be positive"),
+				 errdetail("Course ids start at 1.")));
+
+	spi_connect();
+	keep_plan(&plan_user, "SELECT 1 FROM lms.users WHERE id = $1", 1, types);
+	values[0] = Int64GetDatum(user_id);
+	if (SPI_execute_plan(plan_user, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look the user up");
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("user " INT64_FORMAT " does not exist", user_id),
+				 errdetail("Points belong to an existing user.")));
+	if (reason_is_activity(reason))
+		count_activity(user_id, NULL);
+	id = award(user_id, points, reason, key, course_id, 0, note, NULL);
+	if (id != 0)
+		evaluate_achievements(user_id, NULL);
+	SPI_finish();
+	if (id == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(id);
+}
+
+PG_FUNCTION_INFO_V1(lms_award_quiz);
+
+/*
+ * lms.award_quiz(user_id, quiz_id, course_id, score, passed): called by the quiz attempt path
+ * in its transaction. Counts the day; a pass earns 20 once per quiz, a 100 % score 10 more
+ * once per quiz; returns what this call awarded, achievements included.
+ */
+Datum
+lms_award_quiz(PG_FUNCTION_ARGS)
+{
+	int64		user_id = PG_GETARG_INT64(0);
+	int64		quiz_id = PG_GETARG_INT64(1);
+	int64		course_id = PG_GETARG_INT64(2);
+	Numeric		score_num = PG_GETARG_NUMERIC(3);
+	bool		passed = PG_GETARG_BOOL(4);
+	double		score_pct;
+	LmsScore	s;
+	char		key[96];
+
+	score_pct = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(score_num)));
+	if (score_pct < 0 || score_pct > 100)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("score must be between 0 and 100"),
+				 errdetail("Quiz scores are percentages.")));
+
+	lms_score_init(&s);
+	spi_connect();
+	count_activity(user_id, &s);
+	if (passed)
+	{
+		snprintf(key, sizeof(key), "quiz_pass:" INT64_FORMAT ":" INT64_FORMAT, user_id, quiz_id);
+		award(user_id, QUIZ_PASS_POINTS, "quiz_passed", key, course_id, quiz_id, NULL, &s);
+		if (score_pct >= 100)
+		{
+			snprintf(key, sizeof(key), "quiz_perfect:" INT64_FORMAT ":" INT64_FORMAT, user_id, quiz_id);
+			award(user_id, QUIZ_PERFECT_POINTS, "quiz_perfect", key, course_id, quiz_id, NULL, &s);
+		}
+		evaluate_achievements(user_id, &s);
+	}
+	SPI_finish();
+	PG_RETURN_INT32((int32) s.points_awarded);
 }

@@ -31,4 +31,7 @@ extern void lms_score_course_completed(int64 user_id, int64 course_id, LmsScore 
 /* Fills total_points, level and streak for the answer. */
 extern void lms_score_finish(int64 user_id, LmsScore *score);
 
+/* Level n starts at 100*n*(n-1)/2 points (1: 0, 2: 100, 3: 300, 4: 600 ...). */
+extern int32 lms_level_for_points(int64 points);
+
 #endif							/* LMS_SCORING_H */

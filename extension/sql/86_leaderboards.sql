@@ -1,0 +1,198 @@
+-- Materialized leaderboards (leaderboard.c explains the design): one row per visible learner
+-- and board, in board order, rebuilt set-based by a refresh; reads are index lookups.
+
+CREATE TABLE lms.board_entries (
+  board text NOT NULL,              -- 'global' or 'course:<id>'
+  win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  user_id bigint NOT NULL,
+  pos int NOT NULL CHECK (pos >= 1),      -- place in board order: points desc, reached_at, user_id
+  rank int NOT NULL CHECK (rank >= 1),    -- competition rank: 1 + learners with more points
+  points bigint NOT NULL,
+  reached_at timestamptz NOT NULL,
+  PRIMARY KEY (board, win, user_id)       -- "my rank"
+);
+-- a page: a range of positions (not unique: a refresh moves positions row by row)
+CREATE INDEX board_entries_by_pos ON lms.board_entries (board, win, pos);
+
+-- One row per board: the current period, when it was built and from what.
+CREATE TABLE lms.boards (
+  board text NOT NULL,
+  win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  period_start date,                -- NULL for all-time
+  generated_at timestamptz NOT NULL,
+  total bigint NOT NULL,
+  source_mark bigint,               -- highest ledger id (of the course) the board was built from
+  users_epoch bigint NOT NULL,      -- lms.board_epoch at the build
+  snap pg_snapshot NOT NULL,        -- the build's snapshot: writers still running then
+  PRIMARY KEY (board, win)
+);
+
+-- Bumped whenever a learner's visibility or status changes: every board must be rebuilt.
+CREATE TABLE lms.board_epoch (
+  id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  epoch bigint NOT NULL DEFAULT 0
+);
+INSERT INTO lms.board_epoch VALUES (1, 0);
+SELECT pg_catalog.pg_extension_config_dump('lms.board_epoch', 'WHERE false');
+
+CREATE FUNCTION lms.board_epoch_bump() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  UPDATE lms.board_epoch SET epoch = epoch + 1 WHERE id = 1;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER users_board_visibility
+  AFTER UPDATE OF leaderboard_visible, status ON lms.users
+  FOR EACH ROW
+  WHEN (OLD.leaderboard_visible IS DISTINCT FROM NEW.leaderboard_visible
+        OR OLD.status IS DISTINCT FROM NEW.status)
+  EXECUTE FUNCTION lms.board_epoch_bump();
+
+-- Rebuild every board now; returns the boards refreshed ('global:all', 'course:3:week', ...).
+CREATE FUNCTION lms.refresh_leaderboards() RETURNS SETOF text
+  AS 'MODULE_PATHNAME', 'lms_refresh_leaderboards' LANGUAGE C VOLATILE;
+
+-- One page of a board: rank, user, display name, points (in the board's window), level.
+-- VOLATILE: a read may refresh a stale board on demand (never on a standby).
+CREATE FUNCTION lms.leaderboard(board text, "window" text DEFAULT 'all', lim int DEFAULT 50, off int DEFAULT 0)
+RETURNS TABLE (rank int, user_id bigint, display_name text, points bigint, level int)
+  AS 'MODULE_PATHNAME', 'lms_leaderboard' LANGUAGE C VOLATILE;
+
+-- A learner's rank and points on a board; no row when they are not on it.
+CREATE FUNCTION lms.user_rank(board text, "window" text, user_id bigint)
+RETURNS TABLE (rank int, points bigint)
+  AS 'MODULE_PATHNAME', 'lms_user_rank' LANGUAGE C VOLATILE;
+
+-- Internal building blocks of the board routes.
+CREATE FUNCTION lms.board_info(board text, "window" text)
+RETURNS TABLE (board text, period_start date, generated_at timestamptz, total bigint)
+  AS 'MODULE_PATHNAME', 'lms_board_info' LANGUAGE C VOLATILE STRICT;
+CREATE FUNCTION lms.board_page(board text, "window" text, lim int, off int)
+RETURNS TABLE (rank int, user_id bigint, display_name text, points bigint, level int)
+  AS 'MODULE_PATHNAME', 'lms_board_page' LANGUAGE C VOLATILE STRICT;
+CREATE FUNCTION lms.board_me(board text, "window" text, user_id bigint)
+RETURNS TABLE (pos int, rank int, points bigint)
+  AS 'MODULE_PATHNAME', 'lms_board_me' LANGUAGE C VOLATILE STRICT;
+
+-- GET /leaderboards/global and /leaderboards/courses/{id}: the board answer.
+CREATE FUNCTION lms.board_answer(token text, board text, query jsonb)
+RETURNS lms.api_response
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  q jsonb := coalesce(query, '{}');
+  win text := coalesce(q->>'window', 'all');
+  lim int := 50;
+  off int := 0;
+  around text := q->>'around';
+  errs jsonb := '[]';
+  me lms.caller;
+  info record;
+  mine record;
+  items jsonb;
+  me_doc jsonb := NULL;
+BEGIN
+  IF win NOT IN ('all', 'week', 'month') THEN
+    errs := errs || jsonb_build_object('field', 'window', 'message', 'must be all, week or month');
+  END IF;
+  IF q ? 'limit' THEN
+    IF q->>'limit' ~ '^[0-9]{1,9}$' AND (q->>'limit')::int BETWEEN 1 AND 100 THEN
+      lim := (q->>'limit')::int;
+    ELSE
+      errs := errs || jsonb_build_object('field', 'limit', 'message', 'must be an integer between 1 and 100');
+    END IF;
+  END IF;
+  IF q ? 'offset' THEN
+    IF q->>'offset' ~ '^[0-9]{1,9}$' THEN
+      off := (q->>'offset')::int;
+    ELSE
+      errs := errs || jsonb_build_object('field', 'offset', 'message', 'must be an integer >= 0');
+    END IF;
+  END IF;
+  IF around IS NOT NULL AND around <> 'me' THEN
+    errs := errs || jsonb_build_object('field', 'around', 'message', 'must be me');
+  END IF;
+  IF jsonb_array_length(errs) > 0 THEN
+    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+  END IF;
+
+  IF token IS NOT NULL OR around = 'me' THEN
+    me := lms.caller(token);
+    IF me.user_id IS NULL THEN
+      RETURN lms.unauthenticated();
+    END IF;
+  END IF;
+
+  SELECT * INTO info FROM lms.board_info(board, win);
+  IF me.user_id IS NOT NULL THEN
+    SELECT * INTO mine FROM lms.board_me(board, win, me.user_id);
+    IF FOUND THEN
+      me_doc := jsonb_build_object('rank', mine.rank, 'points', mine.points);
+      IF around = 'me' THEN
+        off := greatest(0, mine.pos - 1 - (lim - 1) / 2);
+      END IF;
+    END IF;
+  END IF;
+
+  SELECT coalesce(jsonb_agg(jsonb_build_object('rank', p.rank, 'user_id', p.user_id,
+                                               'display_name', p.display_name, 'points', p.points,
+                                               'level', p.level) ORDER BY ord), '[]')
+    INTO items
+    FROM lms.board_page(board, win, lim, off) WITH ORDINALITY AS p(rank, user_id, display_name, points, level, ord);
+
+  RETURN lms.ok(200, jsonb_build_object(
+    'board', board, 'window', win, 'period_start', info.period_start,
+    'generated_at', lms.iso(info.generated_at), 'total', info.total,
+    'limit', lim, 'offset', off,
+    'items', items, 'me', me_doc));
+END
+$$;
+
+CREATE FUNCTION lms.api_leaderboard_global(token text, path text, query jsonb, body jsonb)
+RETURNS lms.api_response
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+RETURN lms.board_answer(token, 'global', query);
+
+CREATE FUNCTION lms.api_leaderboard_course(token text, path text, query jsonb, body jsonb)
+RETURNS lms.api_response
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  cid bigint := lms.path_id(path);
+BEGIN
+  IF cid IS NULL THEN
+    RETURN lms.problem(400, 'invalid_id', 'The id must be a positive integer.');
+  END IF;
+  IF NOT EXISTS (SELECT FROM lms.courses c WHERE c.id = cid AND c.is_published) THEN
+    RETURN lms.not_found('Course');
+  END IF;
+  RETURN lms.board_answer(token, 'course:' || cid, query);
+END
+$$;
+
+CREATE FUNCTION lms.api_admin_leaderboards_refresh(token text, path text, query jsonb, body jsonb)
+RETURNS lms.api_response
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  me lms.caller := lms.caller(token);
+  t0 timestamptz := clock_timestamp();
+  names jsonb;
+BEGIN
+  IF me.user_id IS NULL THEN
+    RETURN lms.unauthenticated();
+  END IF;
+  IF me.role <> 'admin' THEN
+    RETURN lms.forbidden();
+  END IF;
+  SELECT coalesce(jsonb_agg(r ORDER BY ord), '[]') INTO names
+    FROM lms.refresh_leaderboards() WITH ORDINALITY AS x(r, ord);
+  PERFORM lms.audit(me.user_id, 'leaderboards.refresh', 'leaderboard', NULL,
+                    jsonb_build_object('boards', jsonb_array_length(names)));
+  RETURN lms.ok(200, jsonb_build_object(
+    'refreshed', names,
+    'took_ms', round(extract(epoch FROM clock_timestamp() - t0) * 1000)::bigint));
+END
+$$;

@@ -1,0 +1,114 @@
+/*
+ * worker.c
+ *	  Background worker keeping the leaderboards at most a few seconds stale.
+ *
+ * Registered only when lms is in shared_preload_libraries (and not during pg_upgrade), modeled
+ * on pg_cron's src/pg_cron.c: it connects to lms.leaderboard_database, and every
+ * lms.leaderboard_refresh_interval it refreshes the boards whose source changed, in one short
+ * transaction. Latch wait with WL_POSTMASTER_DEATH, CHECK_FOR_INTERRUPTS, SIGHUP reloads the
+ * configuration, and a memory context reset every loop. A database without the extension is
+ * simply polled until it has it. Without the worker the boards stay correct: reads refresh a
+ * stale board on demand (see leaderboard.c).
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "lms.h"
+#include "leaderboard.h"
+
+/*
+ * Ask the postmaster for the worker; called from _PG_init while preloading.
+ */
+void
+lms_worker_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	strlcpy(worker.bgw_library_name, "lms", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "lms_leaderboard_worker_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "lms leaderboard refresher", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "lms leaderboard refresher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
+/* One pass: refresh the changed boards if the extension is installed here. */
+static void
+refresh_once(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "lms: refresh leaderboards");
+
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'lms'", true, 1) == SPI_OK_SELECT
+		&& SPI_processed == 1)
+		lms_refresh_boards(false, NULL, NULL);
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
+ * The worker's main loop.
+ */
+void
+lms_leaderboard_worker_main(Datum main_arg)
+{
+	MemoryContext loop_context;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(lms_leaderboard_database, NULL, 0);
+	pgstat_report_appname("lms leaderboard refresher");
+
+	loop_context = AllocSetContextCreate(TopMemoryContext, "lms leaderboard worker",
+										 ALLOCSET_DEFAULT_SIZES);
+	elog(LOG, "lms leaderboard refresher started in database \"%s\"", lms_leaderboard_database);
+
+	for (;;)
+	{
+		int			rc;
+		long		timeout = Max(lms_leaderboard_refresh_interval_ms, 100);
+
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_POSTMASTER_DEATH,
+					   timeout, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		if (rc & WL_POSTMASTER_DEATH)
+			proc_exit(1);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		MemoryContextSwitchTo(loop_context);
+		refresh_once();
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(loop_context);
+	}
+}
