@@ -341,7 +341,7 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed'))"
 				  " FROM lms.boards b WHERE b.board = $1 AND b.win = $2 AND $3 IS NULL",
 				  3, ctypes);
-		if (SPI_execute_plan(plan_changed[course], cvalues, cnulls, true, 1) != SPI_OK_SELECT)
+		if (SPI_execute_plan(plan_changed[course], cvalues, cnulls, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not check the leaderboard");
 		if (SPI_processed == 1)
 		{
@@ -399,7 +399,7 @@ lms_refresh_boards(bool force, void (*emit) (const char *name, void *arg), void 
 	char		name[64];
 
 	keep_plan(&plan_courses, "SELECT id FROM lms.courses ORDER BY id", 0, NULL);
-	if (SPI_execute_plan(plan_courses, NULL, NULL, true, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan_courses, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list the courses");
 	ncourses = SPI_processed;
 	courses = palloc(sizeof(int64) * (ncourses + 1));

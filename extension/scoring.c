@@ -310,7 +310,7 @@ count_activity(int64 user_id, LmsScore *score)
 			  2, dtypes);
 	dvalues[0] = Int64GetDatum(user_id);
 	dvalues[1] = TimestampTzGetDatum(lms_now());
-	if (SPI_execute_plan(plan_day, dvalues, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan_day, dvalues, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the learner's day");
 	if (SPI_processed == 0)
 		ereport(ERROR,
@@ -440,7 +440,7 @@ lms_score_finish(int64 user_id, LmsScore *score)
 	keep_plan(&plan_finish,
 			  "SELECT total_points, level, current_streak, longest_streak FROM lms.learner_scores WHERE user_id = $1",
 			  1, types);
-	if (SPI_execute_plan(plan_finish, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan_finish, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the learner's score");
 	if (SPI_processed == 1)
 	{
@@ -529,7 +529,7 @@ lms_award_points(PG_FUNCTION_ARGS)
 	spi_connect();
 	keep_plan(&plan_user, "SELECT 1 FROM lms.users WHERE id = $1", 1, types);
 	values[0] = Int64GetDatum(user_id);
-	if (SPI_execute_plan(plan_user, values, NULL, true, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan_user, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look the user up");
 	if (SPI_processed == 0)
 		ereport(ERROR,
