@@ -131,7 +131,8 @@ BEGIN
     IF FOUND THEN
       me_doc := jsonb_build_object('rank', mine.rank, 'points', mine.points);
       IF around = 'me' THEN
-        off := greatest(0, mine.pos - 1 - (lim - 1) / 2);
+        -- centred on the caller, shifted to stay a full page near the bottom
+        off := greatest(0, least(mine.pos - 1 - (lim - 1) / 2, info.total - lim));
       END IF;
     END IF;
   END IF;

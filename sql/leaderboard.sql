@@ -1,0 +1,155 @@
+SET client_min_messages = warning;
+DROP EXTENSION IF EXISTS lms CASCADE;
+CREATE EXTENSION lms CASCADE;
+RESET client_min_messages;
+SET lms.bcrypt_cost = 4;
+SET lms.clock_override = '2026-03-02 10:00:00+00';
+-- Leaderboards: competition ranks with the tie order, hidden and suspended learners left out,
+-- week and month windows rolling over, course boards, freshness, and the board routes.
+CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN EXECUTE q; RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+CREATE FUNCTION pg_temp.login(email text) RETURNS text LANGUAGE sql AS $$
+  SELECT body::jsonb->>'access_token'
+  FROM lms.api_auth_login(NULL, NULL, '{}', jsonb_build_object('email', email, 'password', 'password-1'))
+$$;
+-- a board answer, one line: header, then rank:name:points per item, then me
+CREATE FUNCTION pg_temp.b(r lms.api_response) RETURNS text LANGUAGE sql AS $$
+  SELECT CASE WHEN r.status <> 200 THEN r.status || ' ' || r.body ELSE
+    format('%s %s/%s period=%s generated=%s total=%s limit=%s offset=%s [%s] me=%s', r.status,
+           d->>'board', d->>'window', d->>'period_start', d->>'generated_at', d->'total', d->'limit', d->'offset',
+           (SELECT string_agg(format('%s:%s:%s:L%s', i->>'rank', i->>'display_name', i->>'points', i->>'level'), ' ')
+              FROM jsonb_array_elements(d->'items') i), d->'me') END
+  FROM (SELECT r.body::jsonb AS d) x
+$$;
+CREATE FUNCTION pg_temp.page(board text, win text DEFAULT 'all') RETURNS text LANGUAGE sql AS $$
+  SELECT coalesce(string_agg(format('%s:%s:%s', rank, display_name, points), ' '), '(empty)')
+  FROM lms.leaderboard(board, win, 100, 0)
+$$;
+
+SELECT lms.create_user('adm@example.org', 'password-1', 'Adm', 'admin') AS adm \gset
+SELECT lms.create_user('ivy@example.org', 'password-1', 'Ivy', 'instructor') AS ivy \gset
+SELECT lms.create_user('ann@example.org', 'password-1', 'Ann') AS ann \gset
+SELECT lms.create_user('bob@example.org', 'password-1', 'Bob') AS bob \gset
+SELECT lms.create_user('cat@example.org', 'password-1', 'Cat') AS cat \gset
+SELECT lms.create_user('dan@example.org', 'password-1', 'Dan') AS dan \gset
+SELECT lms.create_user('eve@example.org', 'password-1', 'Eve') AS eve \gset
+SET lms.token_ttl = '100d';
+SELECT pg_temp.login('adm@example.org') AS t_adm, pg_temp.login('ann@example.org') AS t_ann,
+       pg_temp.login('bob@example.org') AS t_bob, pg_temp.login('eve@example.org') AS t_eve,
+       pg_temp.login('dan@example.org') AS t_dan \gset
+INSERT INTO lms.courses (slug, title, instructor_id, is_published) VALUES ('pg', 'PostgreSQL', :ivy, true)
+RETURNING id AS c \gset
+INSERT INTO lms.courses (slug, title, instructor_id) VALUES ('draft', 'Draft', :ivy) RETURNING id AS c_draft \gset
+
+-- reads refresh a changed board on demand (no worker in the tests)
+SET lms.leaderboard_refresh_interval = 0;
+-- before anyone scores: empty boards
+SELECT pg_temp.page('global');
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{}', NULL));
+
+-- Ann 300, Cat 200 and Dan 100 at 10:00; Bob and Eve reach 200 later, at 11:00
+SELECT lms.award_points(:ann, 300, 'quiz_passed', 'q:ann', :c) IS NOT NULL,
+       lms.award_points(:cat, 200, 'quiz_passed', 'q:cat', :c) IS NOT NULL,
+       lms.award_points(:dan, 100, 'quiz_passed', 'q:dan') IS NOT NULL;
+SET lms.clock_override = '2026-03-02 11:00:00+00';
+SELECT lms.award_points(:eve, 200, 'quiz_passed', 'q:eve') IS NOT NULL,
+       lms.award_points(:bob, 150, 'quiz_passed', 'q:bob', :c) IS NOT NULL,
+       lms.award_points(:bob, 50, 'quiz_passed', 'q:bob2') IS NOT NULL;
+-- competition ranking 1, 2, 2, 2, 5: within the tie Cat reached 200 first, then Bob before Eve (lower id)
+SELECT * FROM lms.leaderboard('global');
+SELECT * FROM lms.user_rank('global', 'all', :eve);
+-- paging
+SELECT * FROM lms.leaderboard('global', 'all', 2, 1);
+SELECT * FROM lms.leaderboard('global', 'all', 2, 10);
+
+-- Eve hides herself: 1, 2, 2, 4, and she is on no board, not in the total
+UPDATE lms.users SET leaderboard_visible = false WHERE id = :eve;
+SELECT pg_temp.page('global');
+SELECT count(*) AS eve_rows FROM lms.user_rank('global', 'all', :eve);
+SELECT pg_temp.b(lms.api_leaderboard_global(:'t_eve', NULL, '{}', NULL));
+-- Dan is suspended: gone too; back when reactivated
+UPDATE lms.users SET status = 'suspended' WHERE id = :dan;
+SELECT pg_temp.page('global');
+UPDATE lms.users SET status = 'active' WHERE id = :dan;
+SELECT pg_temp.page('global');
+
+-- the board routes: anonymous, with a token (me), paging and around=me
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(:'t_bob', NULL, '{"limit":"2"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(:'t_dan', NULL, '{"limit":"1","around":"me"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(:'t_dan', NULL, '{"limit":"3","around":"me"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(:'t_ann', NULL, '{"limit":"3","around":"me"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"limit":"2","offset":"2"}', NULL));
+-- a hidden caller gets me: null, also with around=me (the top page)
+SELECT pg_temp.b(lms.api_leaderboard_global(:'t_eve', NULL, '{"limit":"2","around":"me"}', NULL));
+-- the whole answer once
+SELECT status, body::jsonb FROM lms.api_leaderboard_global(:'t_bob', NULL, '{"window":"week","limit":"2"}', NULL);
+
+-- course boards count the entries carrying the course, admin corrections included
+SELECT pg_temp.page('course:' || :c);
+SELECT lms.award_points(:cat, -150, 'admin_correction', 'fix:cat', :c) IS NOT NULL;
+SELECT pg_temp.page('course:' || :c);
+SELECT pg_temp.b(lms.api_leaderboard_course(:'t_bob', :'c', '{}', NULL));
+SELECT pg_temp.page('global');
+
+-- windows: the week of Monday 2 March and the month of March (UTC)
+SELECT pg_temp.page('global', 'week') AS week, pg_temp.page('global', 'month') AS month;
+-- Sunday 23:59 UTC is still the same week
+SET lms.clock_override = '2026-03-08 23:59:59+00';
+SELECT lms.award_points(:dan, 500, 'quiz_passed', 'q:dan2') IS NOT NULL;
+SELECT pg_temp.page('global', 'week') AS week;
+-- Monday 00:00 UTC: a new, empty week; the month and all-time boards go on
+SET lms.clock_override = '2026-03-09 00:00:00+00';
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"window":"week"}', NULL));
+SELECT lms.award_points(:bob, 5, 'quiz_passed', 'q:bob3', :c) IS NOT NULL;
+SELECT pg_temp.page('global', 'week') AS week, pg_temp.page('course:' || :c, 'week') AS course_week;
+SELECT pg_temp.page('global', 'month') AS month;
+-- 1 April: a new month (and the week of Monday 30 March)
+SET lms.clock_override = '2026-04-01 00:00:00+00';
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"window":"month"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"window":"week"}', NULL));
+SELECT pg_temp.page('global') AS all_time;
+
+-- freshness: with a refresh interval, a read within it serves the materialized board and says
+-- when it was generated; lms.refresh_leaderboards() rebuilds every board now
+RESET lms.leaderboard_refresh_interval;
+SELECT lms.award_points(:ann, 1000, 'quiz_passed', 'q:ann2') IS NOT NULL;
+SELECT pg_temp.page('global') AS within_interval;
+SELECT * FROM lms.refresh_leaderboards();
+SELECT pg_temp.page('global') AS refreshed;
+SELECT board, win, period_start, generated_at, total FROM lms.boards ORDER BY board, win;
+SET lms.leaderboard_refresh_interval = 0;
+
+-- SQL errors
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''local'')');
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''course:abc'')');
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''course:0'')');
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''course:999999'')');
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''global'', ''year'')');
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''global'', ''all'', 0)');
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''global'', ''all'', 1001)');
+SELECT pg_temp.err('SELECT * FROM lms.leaderboard(''global'', ''all'', 10, -1)');
+SELECT pg_temp.err('SELECT * FROM lms.user_rank(''global'', NULL, 1)');
+
+-- route errors: 400 validation_failed, 401, 404, 400 invalid_id
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"window":"year"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"limit":"0"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"limit":"101","offset":"-1"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"around":"you"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global(NULL, NULL, '{"around":"me"}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_global('not-a-token', NULL, '{}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_course(NULL, '999999', '{}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_course(NULL, :'c_draft', '{}', NULL));
+SELECT pg_temp.b(lms.api_leaderboard_course(NULL, 'abc', '{}', NULL));
+
+-- POST /admin/leaderboards/refresh: admin only, audited
+SELECT status, (body::jsonb)->'refreshed' AS refreshed, (body::jsonb)->'took_ms' IS NOT NULL AS has_took_ms
+  FROM lms.api_admin_leaderboards_refresh(:'t_adm', NULL, '{}', NULL);
+SELECT status, body FROM lms.api_admin_leaderboards_refresh(:'t_ann', NULL, '{}', NULL);
+SELECT status, body FROM lms.api_admin_leaderboards_refresh(NULL, NULL, '{}', NULL);
+SELECT action, entity FROM lms.audit_log WHERE action LIKE 'leaderboards%';
+
+-- recompute agrees with everything above
+SELECT * FROM lms.recompute_gamification();
