@@ -133,7 +133,7 @@ BEGIN
     v := body->'capacity';
     n := lms.authoring_int(v, 1, 2147483647);
     IF v <> 'null' AND n IS NULL THEN
-      errors := errors || pg_catalog.jsonb_build_object('field', 'capacity', 'message', 'must be an integer >= 1 or null');
+      errors := errors || pg_catalog.jsonb_build_object('field', 'capacity', 'message', 'must be an integer between 1 and 2147483647 or null');
     ELSE
       c.capacity := n;
     END IF;
