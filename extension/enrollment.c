@@ -158,7 +158,6 @@ lms_is_enrolled(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(live);
 }
 
-static SPIPlanPtr enroll_read_plan = NULL;
 static SPIPlanPtr prereq_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
 static SPIPlanPtr lock_own_plan = NULL;
@@ -170,22 +169,42 @@ static SPIPlanPtr reactivate_plan = NULL;
 static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr drop_plan = NULL;
 
-/* Lock the course row (house lock order: course before enrollment). False if it is gone. */
+/* What the enroll rules need of the course row. */
+typedef struct CourseRow
+{
+	bool		published;
+	bool		opens_null;
+	TimestampTz opens;
+	bool		closes_null;
+	TimestampTz closes;
+	bool		access_days_null;
+	int32		access_days;
+} CourseRow;
+
+/*
+ * Lock the course row (house lock order: course before enrollment) and read it. Every
+ * enroll and drop of the course serializes here, so what they read next is settled.
+ * False when the course does not exist.
+ */
 static bool
-lock_course(int64 course_id, int32 *access_days, bool *access_days_null)
+lock_course(int64 course_id, CourseRow *row)
 {
 	static const Oid types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(course_id)};
 
 	lms_plan(&lock_course_plan,
-			 "SELECT access_days FROM lms.courses WHERE id = $1 FOR NO KEY UPDATE", 1, types);
+			 "SELECT is_published, enroll_opens_at, enroll_closes_at, access_days "
+			 "FROM lms.courses WHERE id = $1 FOR NO KEY UPDATE", 1, types);
 	lms_exec(lock_course_plan, args, NULL, false, 1);
 	if (SPI_processed != 1)
 		return false;
-	if (access_days)
+	if (row)
 	{
-		*access_days_null = lms_col_isnull(0, 1);
-		*access_days = lms_col_int32(0, 1, 0);
+		row->published = lms_col_bool(0, 1, false);
+		row->opens = lms_col_ts(0, 2, &row->opens_null);
+		row->closes = lms_col_ts(0, 3, &row->closes_null);
+		row->access_days_null = lms_col_isnull(0, 4);
+		row->access_days = lms_col_int32(0, 4, 0);
 	}
 	return true;
 }
@@ -260,6 +279,8 @@ lock_own(int64 user_id, int64 course_id)
  * lms.enroll(user_id, course_id, OUT result text, OUT enrollment_id bigint): the enroll
  * rules. result is 'created' or 'reactivated' (201), 'existing' (200, idempotent),
  * 'not_found', 'enrollment_closed', 'prerequisites_not_met' or 'course_full'.
+ * Everything is decided under the course row lock, so an enroll racing a drop of the same
+ * learner sees the drop's outcome instead of a stale snapshot.
  */
 PG_FUNCTION_INFO_V1(lms_enroll);
 Datum
@@ -273,11 +294,8 @@ lms_enroll(PG_FUNCTION_ARGS)
 	const char *result = NULL;
 	int64		enrollment_id = 0;
 	int64		own_id = 0;
-	char	   *own_status = NULL;
-	bool		own_exp_null = true;
-	TimestampTz own_exp = 0;
-	int32		access_days = 0;
-	bool		access_days_null = true;
+	bool		own_overdue = false;
+	CourseRow	course;
 	TupleDesc	tupdesc;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -289,37 +307,37 @@ lms_enroll(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* 1. what the course and the learner's enrollment look like now (no locks) */
-	args[0] = Int64GetDatum(user_id);
-	args[1] = Int64GetDatum(course_id);
-	lms_plan(&enroll_read_plan,
-			 "SELECT c.is_published, c.enroll_opens_at, c.enroll_closes_at, e.id, e.status, e.expires_at "
-			 "FROM lms.courses c LEFT JOIN lms.enrollments e ON e.course_id = c.id AND e.user_id = $1 "
-			 "WHERE c.id = $2", 2, types2);
-	lms_exec(enroll_read_plan, args, NULL, false, 1);
-	if (SPI_processed == 0 || !lms_col_bool(0, 1, false))
+	/* 1. the course row, locked; unpublished courses do not exist for enrolling */
+	if (!lock_course(course_id, &course) || !course.published)
 		result = "not_found";
-	else
-	{
-		bool		opens_null,
-					closes_null,
-					exp_null;
-		TimestampTz opens = lms_col_ts(0, 2, &opens_null);
-		TimestampTz closes = lms_col_ts(0, 3, &closes_null);
-		TimestampTz exp = lms_col_ts(0, 6, &exp_null);
 
-		if (lms_enrollment_live(lms_col_text(0, 5), exp_null, exp, now))
+	/* 2. the learner's own row, locked: already enrolled is the idempotent answer */
+	if (result == NULL && lock_own(user_id, course_id))
+	{
+		char	   *status = lms_col_text(0, 2);
+		bool		exp_null;
+		TimestampTz exp = lms_col_ts(0, 3, &exp_null);
+
+		own_id = lms_col_int64(0, 1, 0);
+		if (lms_enrollment_live(status, exp_null, exp, now))
 		{
 			result = "existing";
-			enrollment_id = lms_col_int64(0, 4, 0);
+			enrollment_id = own_id;
 		}
-		else if ((!opens_null && now < opens) || (!closes_null && now >= closes))
-			result = "enrollment_closed";
+		else
+			own_overdue = strcmp(status, "active") == 0;	/* past expires_at, seat held */
 	}
 
-	/* 2. every prerequisite course completed */
+	/* 3. the enrollment window [opens, closes) */
+	if (result == NULL &&
+		((!course.opens_null && now < course.opens) || (!course.closes_null && now >= course.closes)))
+		result = "enrollment_closed";
+
+	/* 4. every prerequisite course completed */
 	if (result == NULL)
 	{
+		args[0] = Int64GetDatum(user_id);
+		args[1] = Int64GetDatum(course_id);
 		lms_plan(&prereq_plan,
 				 "SELECT NOT EXISTS (SELECT 1 FROM lms.course_prerequisites p WHERE p.course_id = $2 "
 				 "  AND NOT EXISTS (SELECT 1 FROM lms.enrollments e WHERE e.user_id = $1 "
@@ -330,56 +348,35 @@ lms_enroll(PG_FUNCTION_ARGS)
 			result = "prerequisites_not_met";
 	}
 
-	/* 3. course row, then own enrollment row, both locked; re-read under the locks */
-	if (result == NULL)
+	/* 5. the learner's own overdue enrollment: store 'expired' and give its seat back */
+	if (result == NULL && own_overdue)
 	{
-		if (!lock_course(course_id, &access_days, &access_days_null))
-			result = "not_found";
-		else if (lock_own(user_id, course_id))
-		{
-			own_id = lms_col_int64(0, 1, 0);
-			own_status = lms_col_text(0, 2);
-			own_exp = lms_col_ts(0, 3, &own_exp_null);
-			if (lms_enrollment_live(own_status, own_exp_null, own_exp, now))
-			{
-				/* a concurrent request enrolled this learner first */
-				result = "existing";
-				enrollment_id = own_id;
-			}
-			else if (strcmp(own_status, "active") == 0)
-			{
-				/* past expires_at but still holding its seat: store 'expired' and free it */
-				Datum		a1[1] = {Int64GetDatum(own_id)};
-				static const Oid t1[1] = {INT8OID};
+		static const Oid t1[1] = {INT8OID};
+		Datum		a1[1] = {Int64GetDatum(own_id)};
 
-				lms_plan(&expire_one_plan,
-						 "UPDATE lms.enrollments SET status = 'expired' WHERE id = $1", 1, t1);
-				lms_exec(expire_one_plan, a1, NULL, false, 0);
-				release_seats(course_id, 1, 1);
-			}
-		}
+		lms_plan(&expire_one_plan,
+				 "UPDATE lms.enrollments SET status = 'expired' WHERE id = $1", 1, t1);
+		lms_exec(expire_one_plan, a1, NULL, false, 0);
+		release_seats(course_id, 1, 1);
 	}
 
-	/* 4. the seat: guarded UPDATE; when full, release overdue seats and try once more */
-	if (result == NULL)
+	/* 6. the seat: guarded UPDATE; when full, release overdue seats and try once more */
+	if (result == NULL && !take_seat(course_id))
 	{
-		if (!take_seat(course_id))
-		{
-			if (sweep_overdue(course_id, now) == 0 || !take_seat(course_id))
-				result = "course_full";
-		}
+		if (sweep_overdue(course_id, now) == 0 || !take_seat(course_id))
+			result = "course_full";
 	}
 
-	/* 5. the enrollment row itself */
+	/* 7. the enrollment row itself: re-activated or new */
 	if (result == NULL)
 	{
-		TimestampTz expires = now + (TimestampTz) access_days * USECS_PER_DAY;
-		char		n4[2] = {' ', access_days_null ? 'n' : ' '};
+		TimestampTz expires = now + (TimestampTz) course.access_days * USECS_PER_DAY;
+		char		exp_null = course.access_days_null ? 'n' : ' ';
 
 		if (own_id != 0)
 		{
 			static const Oid t3[3] = {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-			char	   *status;
+			char		n3[3] = {' ', ' ', exp_null};
 
 			args[0] = Int64GetDatum(own_id);
 			args[1] = TimestampTzGetDatum(now);
@@ -388,14 +385,9 @@ lms_enroll(PG_FUNCTION_ARGS)
 					 "UPDATE lms.enrollments SET status = CASE WHEN completed_at IS NOT NULL "
 					 "THEN 'completed' ELSE 'active' END, enrolled_at = $2, dropped_at = NULL, "
 					 "expires_at = $3 WHERE id = $1 RETURNING status", 3, t3);
-			{
-				char		n3[3] = {' ', ' ', n4[1]};
-
-				lms_exec(reactivate_plan, args, n3, false, 0);
-			}
-			status = lms_col_text(0, 1);
+			lms_exec(reactivate_plan, args, n3, false, 0);
 			/* a learner who had completed the course comes back completed: not active */
-			if (strcmp(status, "completed") == 0)
+			if (strcmp(lms_col_text(0, 1), "completed") == 0)
 				release_seats(course_id, 0, 1);
 			result = "reactivated";
 			enrollment_id = own_id;
@@ -403,7 +395,7 @@ lms_enroll(PG_FUNCTION_ARGS)
 		else
 		{
 			static const Oid t4[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID};
-			char		nn[4] = {' ', ' ', ' ', n4[1]};
+			char		n4[4] = {' ', ' ', ' ', exp_null};
 
 			args[0] = Int64GetDatum(user_id);
 			args[1] = Int64GetDatum(course_id);
@@ -412,7 +404,7 @@ lms_enroll(PG_FUNCTION_ARGS)
 			lms_plan(&insert_plan,
 					 "INSERT INTO lms.enrollments (user_id, course_id, status, enrolled_at, expires_at) "
 					 "VALUES ($1, $2, 'active', $3, $4) RETURNING id", 4, t4);
-			lms_exec(insert_plan, args, nn, false, 0);
+			lms_exec(insert_plan, args, n4, false, 0);
 			enrollment_id = lms_col_int64(0, 1, 0);
 			result = "created";
 		}
@@ -441,7 +433,7 @@ lms_unenroll(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (lock_course(course_id, NULL, NULL) && lock_own(user_id, course_id))
+	if (lock_course(course_id, NULL) && lock_own(user_id, course_id))
 	{
 		int64		id = lms_col_int64(0, 1, 0);
 		char	   *status = lms_col_text(0, 2);
