@@ -131,6 +131,7 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	course_id = lms_col_int64(0, 5, 0);
 	avail = lms_col_ts(0, 8, &avail_null);
 	enrollment_id = lms_col_int64(0, 9, 0);
+	lesson_count = lms_col_int32(0, 13, 0);
 	old_status = lms_col_text(0, 10);
 	exp = lms_col_ts(0, 11, &exp_null);
 	access = lms_access_decide(false, false, lms_col_bool(0, 6, false), lms_col_bool(0, 7, false),
@@ -283,17 +284,6 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 		return LMS_PROGRESS_OK;
 
 	/* the contract's answer; scoring fields are appended by the caller */
-	lesson_count = 0;
-	{
-		/* total_lessons as of now (the catalog keeps it right at every publish) */
-		static SPIPlanPtr total_plan = NULL;
-
-		args[0] = Int64GetDatum(course_id);
-		lms_plan(&total_plan, "SELECT lesson_count FROM lms.courses WHERE id = $1", 1, lock_types);
-		lms_exec(total_plan, args, NULL, false, 1);
-		if (SPI_processed == 1)
-			lesson_count = lms_col_int32(0, 1, 0);
-	}
 	appendStringInfoString(out, "{\"lesson\":{");
 	lms_json_key(out, "lesson_id", &first);
 	lms_json_int(out, in->lesson_id);
