@@ -128,7 +128,12 @@ SELECT status,
        body::jsonb->'gateway' AS gateway
   FROM lms.api_admin_performance(:'admin_tok', NULL, '{}',
          '{"requests_total":10,"errors_total":1,"routes":[{"route":"GET /health","count":10,"p50_ms":0.1,"p95_ms":0.2,"p99_ms":0.3}],"pool":{"size":4,"in_use":1,"waiting":0}}');
-SELECT status, body::jsonb->'gateway' AS gateway, body::jsonb->'leaderboards' ? 'generated_at' AS has_generated_at
+SELECT status, body::jsonb->'gateway' AS gateway,
+       (SELECT array_agg(k ORDER BY k) FROM jsonb_object_keys(body::jsonb->'leaderboards') k) AS leaderboards_keys
+  FROM lms.api_admin_performance(:'admin_tok', NULL, '{}', NULL);
+-- after a refresh, generated_at says when the global board was built
+SELECT count(*) > 0 AS refreshed FROM (SELECT lms.refresh_leaderboards()) r;
+SELECT status, body::jsonb #>> '{leaderboards,generated_at}' AS generated_at
   FROM lms.api_admin_performance(:'admin_tok', NULL, '{}', NULL);
 SELECT status, body::jsonb->>'code' AS code FROM lms.api_admin_performance(:'sally_tok', NULL, '{}', NULL);
 SELECT status, body::jsonb->>'code' AS code FROM lms.api_admin_performance(NULL, NULL, '{}', NULL);

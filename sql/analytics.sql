@@ -57,7 +57,8 @@ SELECT status FROM lms.api_unenroll(:'cat_tok', :'course_id', '{}', NULL);
 UPDATE lms.enrollments SET expires_at = '2026-03-02 09:00:00+00' WHERE user_id = :eve_id;
 
 -- GET /courses/{id}/analytics: active 2 (Ben, Dan), completed 1 (Ann), dropped 1, expired 1;
--- completion_rate = 1 / 3; average_progress = (100 + 33.33 + 0) / 3
+-- completion_rate = 1 / 3; average_progress = (100 + 33.33 + 0) / 3; all five were active today;
+-- points: 10 per lesson completed in the course (6) + the course bonus 100 (achievements carry no course)
 SELECT status, jsonb_pretty(body::jsonb) FROM lms.api_course_analytics(:'ines_tok', :'course_id', '{}', NULL);
 -- an admin sees the same
 SELECT status, body = (SELECT body FROM lms.api_course_analytics(:'ines_tok', :'course_id', '{}', NULL)) AS same

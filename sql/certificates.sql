@@ -51,7 +51,7 @@ SELECT status, body::jsonb - 'code' AS verification, body::jsonb->>'code' = :'sa
   FROM lms.api_certificate_get(NULL, :'sam_code', '{}', NULL);
 SELECT status, body::jsonb->'valid' AS valid FROM lms.api_certificate_get(:'lea_tok', :'sam_code', '{}', NULL);
 SELECT status, body::jsonb->'valid' AS valid FROM lms.api_certificate_get('not-a-token', :'sam_code', '{}', NULL);
--- unknown codes: 404 (a code differing in one character, another case, empty, NULL)
+-- unknown codes: 404 (a made-up code, one character changed, one character more, empty, NULL)
 SELECT status, body FROM lms.api_certificate_get(NULL, 'AAAAAAAAAAAAAAAAAAAAAA', '{}', NULL);
 SELECT status, body::jsonb->>'code' AS code FROM lms.api_certificate_get(NULL, left(:'sam_code', 21) || CASE WHEN right(:'sam_code', 1) = 'x' THEN 'y' ELSE 'x' END, '{}', NULL);
 SELECT status, body::jsonb->>'code' AS code FROM lms.api_certificate_get(NULL, upper(:'sam_code') || 'z', '{}', NULL);
@@ -77,5 +77,5 @@ SELECT status, body::jsonb->>'code' AS code FROM lms.api_certificate_issue(NULL,
 SELECT status, body::jsonb->>'code' AS code FROM lms.api_certificate_issue('expired-or-bogus', :'course_id', '{}', NULL);
 SELECT status, body FROM lms.api_certificate_issue(:'sam_tok', '999', '{}', NULL);
 SELECT status, body::jsonb->>'code' AS code FROM lms.api_certificate_issue(:'sam_tok', '0', '{}', NULL);
-SELECT u.display_name, length(c.code) AS code_length, c.issued_at
+SELECT u.display_name, length(c.code) AS code_length, lms.iso(c.issued_at) AS issued_at
   FROM lms.certificates c JOIN lms.users u ON u.id = c.user_id ORDER BY c.id;

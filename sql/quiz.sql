@@ -119,7 +119,9 @@ SELECT count(*) AS attempts_so_far FROM lms.quiz_attempts;
 -- a pass (100 %) completes the quiz lesson and awards its points
 SELECT status, body::jsonb - 'attempt_id' AS attempt FROM lms.api_quiz_attempt(:'sam_tok', :'quiz_id', '{}',
   jsonb_build_object('answers', jsonb_build_object(:'q1', 0, :'q2', 1)));
-SELECT is_completed, completed_at FROM lms.lesson_progress WHERE user_id = :sam_id AND lesson_id = :quiz_lesson;
+SELECT is_completed, lms.iso(completed_at) AS completed_at FROM lms.lesson_progress WHERE user_id = :sam_id AND lesson_id = :quiz_lesson;
+-- what those points were: the lesson's 15, the quiz pass 20 + 10 for 100 %, and achievements
+SELECT reason, points, course_id = :course_id AS this_course FROM lms.points_ledger WHERE user_id = :sam_id ORDER BY id;
 SELECT completed_lessons, status FROM lms.enrollments WHERE user_id = :sam_id;
 -- the third and last attempt: an unanswered question counts as wrong; nothing new is awarded
 SELECT status, body::jsonb - 'attempt_id' AS attempt FROM lms.api_quiz_attempt(:'sam_tok', :'quiz_id', '{}',
@@ -140,6 +142,7 @@ SELECT status, body::jsonb - 'attempt_id' AS attempt FROM lms.api_quiz_attempt(:
 SELECT status, body::jsonb - 'attempt_id' AS attempt FROM lms.api_quiz_attempt(:'sam_tok', :'later_quiz', '{}',
   jsonb_build_object('answers', jsonb_build_object(:'lq1', 1)));
 
+SELECT reason, points FROM lms.points_ledger WHERE user_id = :sam_id ORDER BY id;
 -- a dropped learner may not attempt any more
 SELECT status FROM lms.api_unenroll(:'sam_tok', :'course_id', '{}', NULL);
 SELECT status, body::jsonb->>'code' AS code FROM lms.api_quiz_attempt(:'sam_tok', :'later_quiz', '{}', '{"answers":{}}');

@@ -179,7 +179,7 @@ DECLARE
   db jsonb;
   top jsonb := '[]';
   pss_schema name;
-  gen timestamptz;
+  boards jsonb;
 BEGIN
   IF p.status IS NOT NULL THEN RETURN p; END IF;
   SELECT jsonb_build_object(
@@ -226,18 +226,19 @@ BEGIN
                       ORDER BY t.relname), '[]')
                  FROM pg_stat_user_tables t WHERE t.schemaname = 'lms'));
 
-  -- the newest board generation, when the gamification board metadata exists
-  IF to_regclass('lms.leaderboard_meta') IS NOT NULL THEN
-    BEGIN
-      EXECUTE 'SELECT max(generated_at) FROM lms.leaderboard_meta' INTO gen;
-    EXCEPTION WHEN undefined_column THEN
-      gen := NULL;
-    END;
+  -- board freshness from the leaderboard metadata (lms.boards, when gamification is installed):
+  -- generated_at of the global all-time board, the stalest board's, and how many boards exist
+  IF to_regclass('lms.boards') IS NOT NULL THEN
+    EXECUTE $q$SELECT jsonb_build_object(
+                 'generated_at', lms.iso(max(b.generated_at) FILTER (WHERE b.board = 'global' AND b.win = 'all')),
+                 'oldest_generated_at', lms.iso(min(b.generated_at)),
+                 'boards', count(*))
+               FROM lms.boards b$q$ INTO boards;
   END IF;
 
   RETURN lms.ok(200, jsonb_build_object(
     'database', db,
     'gateway', body,
-    'leaderboards', jsonb_build_object('generated_at', lms.iso(gen))));
+    'leaderboards', coalesce(boards, jsonb_build_object('generated_at', NULL))));
 END
 $$;

@@ -1,5 +1,8 @@
 -- Read-only views for analysts (role lms_analyst reads these and nothing else; see 95_privileges.sql).
 
+-- lms_analyst executes no function of ours (only built-ins), so the view spells out inline what
+-- lms.clock() (the instant lms.clock_override names, else the transaction's start) and
+-- lms.analytics_progress() compute.
 CREATE VIEW lms.course_stats AS
 SELECT c.id AS course_id,
        c.slug,
@@ -16,16 +19,21 @@ SELECT c.id AS course_id,
             THEN round(e.completed * 100.0 / (e.active + e.completed), 2) ELSE 0 END AS completion_rate,
        coalesce(round(e.progress_sum / nullif(e.active + e.completed, 0), 2), 0) AS average_progress
   FROM lms.courses c
+  CROSS JOIN LATERAL (
+    SELECT coalesce(nullif(current_setting('lms.clock_override', true), '')::timestamptz, now()) AS ts
+  ) clock
   LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE x.status = 'active'
-                              AND (x.expires_at IS NULL OR x.expires_at > lms.clock()))::int AS active,
+                              AND (x.expires_at IS NULL OR x.expires_at > clock.ts))::int AS active,
            count(*) FILTER (WHERE x.status = 'completed')::int AS completed,
            count(*) FILTER (WHERE x.status = 'dropped')::int AS dropped,
            count(*) FILTER (WHERE x.status = 'expired'
-                              OR (x.status = 'active' AND x.expires_at <= lms.clock()))::int AS expired,
-           sum(lms.analytics_progress(x.completed_lessons, c.lesson_count))
+                              OR (x.status = 'active' AND x.expires_at <= clock.ts))::int AS expired,
+           sum(CASE WHEN c.lesson_count > 0
+                    THEN round(least(x.completed_lessons, c.lesson_count) * 100.0 / c.lesson_count, 2)
+                    ELSE 0 END)
              FILTER (WHERE x.status = 'completed'
-                        OR (x.status = 'active' AND (x.expires_at IS NULL OR x.expires_at > lms.clock())))
+                        OR (x.status = 'active' AND (x.expires_at IS NULL OR x.expires_at > clock.ts)))
              AS progress_sum
       FROM lms.enrollments x
      WHERE x.course_id = c.id
