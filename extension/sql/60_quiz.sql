@@ -186,7 +186,8 @@ $$;
 
 -- POST /quizzes/{id}/attempts {answers:{"<question id>":<choice index>}}: the enrolled learner.
 -- The learner's enrollment row is locked before the attempts are counted, so max_attempts holds
--- under concurrent submissions (UNIQUE (quiz_id, user_id, attempt_no) is the last line of defence).
+-- under concurrent submissions (UNIQUE (quiz_id, user_id, attempt_no) is the last line of defence);
+-- a pass that may complete the lesson locks the course row before it (the house lock order).
 -- score = correct / questions * 100 (2 decimals; unanswered = wrong); passed = score >= pass_score.
 -- A pass completes the lesson (exactly once) and lets gamification award the quiz points.
 -- lesson_completed says whether the quiz's lesson is completed after this attempt.
@@ -242,7 +243,22 @@ BEGIN
     RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
   END IF;
 
-  -- serialize this learner's attempts on the course (lock order: enrollments before the rest)
+  SELECT count(*), count(*) FILTER (WHERE lms.json_int(ans->(qq.id::text)) = qq.answer)
+    INTO total, correct
+    FROM lms.quiz_questions qq WHERE qq.quiz_id = qid;
+  sc := CASE WHEN total > 0 THEN round(correct * 100.0 / total, 2) ELSE 0 END;
+  ok := sc >= a.pass_score;
+
+  -- House lock order: the course row before the enrollment row. A pass that may complete the
+  -- lesson (and so perhaps the course) takes the course row first, as lms.complete_lesson
+  -- would; completion only ever goes one way, so a read saying "already completed" is final.
+  IF ok AND NOT coalesce((SELECT lp.is_completed FROM lms.lesson_progress lp
+                           WHERE lp.user_id = me.user_id AND lp.lesson_id = a.lesson_id), false)
+        AND EXISTS (SELECT FROM lms.enrollments e
+                     WHERE e.user_id = me.user_id AND e.course_id = a.course_id AND e.status = 'active') THEN
+    PERFORM 1 FROM lms.courses c WHERE c.id = a.course_id FOR NO KEY UPDATE;
+  END IF;
+  -- serialize this learner's attempts on the course: max_attempts holds under concurrency
   PERFORM 1 FROM lms.enrollments e WHERE e.user_id = me.user_id AND e.course_id = a.course_id FOR UPDATE;
   IF NOT lms.is_enrolled(me.user_id, a.course_id) THEN
     RETURN lms.quiz_access_problem('not_enrolled');
@@ -253,11 +269,6 @@ BEGIN
                        format('All %s attempts allowed for this quiz have been used.', a.max_attempts));
   END IF;
 
-  SELECT count(*), count(*) FILTER (WHERE lms.json_int(ans->(qq.id::text)) = qq.answer)
-    INTO total, correct
-    FROM lms.quiz_questions qq WHERE qq.quiz_id = qid;
-  sc := CASE WHEN total > 0 THEN round(correct * 100.0 / total, 2) ELSE 0 END;
-  ok := sc >= a.pass_score;
   INSERT INTO lms.quiz_attempts (quiz_id, user_id, attempt_no, answers, score, passed)
   VALUES (qid, me.user_id, used + 1, ans, sc, ok)
   RETURNING id INTO attempt;
