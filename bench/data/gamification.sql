@@ -1,0 +1,65 @@
+-- Gamification for the generated data (bench/data/generate.sh, after generate.sql): the ledger
+-- rows the scoring code (extension/scoring.c) would have written for that progress, with the
+-- same reasons, points and source keys, and the learners' active days; then
+-- lms.recompute_gamification() builds totals, levels, per-course totals, streaks, achievements
+-- (with their ledger rows) and the boards from them. Running recompute a second time (as
+-- tests/backup/invariants.sql does) must report 0 differences.
+--   lesson_completed  lesson points   lesson:<user>:<lesson>        course, lesson
+--   quiz_passed       20              quiz_pass:<user>:<quiz>       course, quiz
+--   quiz_perfect      10              quiz_perfect:<user>:<quiz>    course, quiz
+--   course_completed  100             course:<user>:<course>        course, course
+--   streak_bonus      50              streak:<user>:<YYYY-MM-DD>    every 7th consecutive local day
+\set ON_ERROR_STOP on
+SET client_min_messages = warning;
+SET max_parallel_workers_per_gather = 0;
+SET session_replication_role = replica;
+
+INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at)
+SELECT p.user_id, l.points, 'lesson_completed', 'lesson:' || p.user_id || ':' || l.id, l.course_id, l.id, p.completed_at
+  FROM lms.lesson_progress p JOIN lms.lessons l ON l.id = p.lesson_id
+ WHERE p.is_completed AND l.points <> 0
+ ORDER BY p.completed_at, p.user_id, l.id;
+
+INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at)
+SELECT a.user_id, x.points, x.reason, x.prefix || a.user_id || ':' || q.id, l.course_id, q.id, a.created_at
+  FROM lms.quiz_attempts a JOIN lms.quizzes q ON q.id = a.quiz_id JOIN lms.lessons l ON l.id = q.lesson_id
+  CROSS JOIN (VALUES (20, 'quiz_passed', 'quiz_pass:', 0), (10, 'quiz_perfect', 'quiz_perfect:', 100)) x(points, reason, prefix, min_score)
+ WHERE a.passed AND a.score >= x.min_score
+ ORDER BY a.created_at, a.user_id, q.id, x.points DESC;
+
+INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at)
+SELECT e.user_id, 100, 'course_completed', 'course:' || e.user_id || ':' || e.course_id, e.course_id, e.course_id, e.completed_at
+  FROM lms.enrollments e
+ WHERE e.status = 'completed'
+ ORDER BY e.completed_at, e.user_id;
+
+-- active days: a progress write or a quiz attempt, on the learner's own calendar
+CREATE TEMP TABLE gen_days AS
+SELECT x.user_id, (x.at AT TIME ZONE u.timezone)::date AS day, min(x.at) AS first_at
+  FROM (SELECT user_id, updated_at AS at FROM lms.lesson_progress
+        UNION ALL SELECT user_id, created_at FROM lms.quiz_attempts) x
+  JOIN lms.users u ON u.id = x.user_id
+ GROUP BY 1, 2;
+INSERT INTO lms.streak_days (user_id, day)
+SELECT user_id, day FROM gen_days ORDER BY 1, 2;
+
+-- the streak bonus on every 7th consecutive day of each run
+INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at)
+SELECT r.user_id, 50, 'streak_bonus', 'streak:' || r.user_id || ':' || to_char(r.day, 'YYYY-MM-DD'), NULL, NULL, r.first_at
+  FROM (SELECT g.user_id, g.day, g.first_at,
+               row_number() OVER (PARTITION BY g.user_id, g.grp ORDER BY g.day) AS k
+          FROM (SELECT d.*, d.day - (row_number() OVER (PARTITION BY d.user_id ORDER BY d.day))::int AS grp
+                  FROM gen_days d) g) r
+ WHERE r.k % 7 = 0
+ ORDER BY r.first_at, r.user_id;
+RESET session_replication_role;
+
+SELECT 'ledger rows: ' || string_agg(reason || ' ' || n, ', ' ORDER BY reason)
+  FROM (SELECT reason, count(*) AS n FROM lms.points_ledger GROUP BY 1) x;
+SELECT 'active days: ' || count(*) FROM lms.streak_days;
+ANALYZE lms.points_ledger, lms.streak_days, lms.lesson_progress, lms.users;
+-- first pass: builds learner_scores, course_scores, achievements and boards (its "differences"
+-- is every learner, since nothing was there before)
+SELECT 'recompute (build): ' || users || ' learners' FROM lms.recompute_gamification();
+SELECT lms.refresh_leaderboards() IS NOT NULL AS refreshed \gset
+SELECT 'achievements granted: ' || count(*) FROM lms.user_achievements;
