@@ -61,77 +61,77 @@ BEGIN
   IF b IS NULL THEN RETURN lms.invalid_body(); END IF;
   IF l.kind <> 'quiz' THEN
     RETURN lms.problem(400, 'lesson_not_quiz',
-                       format('A quiz can only be added to a lesson of kind quiz; this lesson is a %s lesson.', l.kind));
+                       pg_catalog.format('A quiz can only be added to a lesson of kind quiz; this lesson is a %s lesson.', l.kind));
   END IF;
 
   -- title
   IF pg_catalog.jsonb_typeof(b->'title') IS DISTINCT FROM 'string'
-     OR length(btrim(b->>'title')) NOT BETWEEN 1 AND 200 THEN
-    errs := errs || jsonb_build_object('field', 'title', 'message', 'required, a string of 1 to 200 characters');
+     OR pg_catalog.length(pg_catalog.btrim(b->>'title')) NOT BETWEEN 1 AND 200 THEN
+    errs := errs || pg_catalog.jsonb_build_object('field', 'title', 'message', 'required, a string of 1 to 200 characters');
   END IF;
   -- pass_score
   IF NOT coalesce(lms.json_int(b->'pass_score') BETWEEN 0 AND 100, false) THEN
-    errs := errs || jsonb_build_object('field', 'pass_score', 'message', 'required, an integer percentage between 0 and 100');
+    errs := errs || pg_catalog.jsonb_build_object('field', 'pass_score', 'message', 'required, an integer percentage between 0 and 100');
   END IF;
   -- max_attempts (absent or null: unlimited)
   IF b ? 'max_attempts' AND pg_catalog.jsonb_typeof(b->'max_attempts') <> 'null'
      AND NOT coalesce(lms.json_int(b->'max_attempts') >= 1, false) THEN
-    errs := errs || jsonb_build_object('field', 'max_attempts', 'message', 'must be an integer >= 1, or null for unlimited attempts');
+    errs := errs || pg_catalog.jsonb_build_object('field', 'max_attempts', 'message', 'must be an integer >= 1, or null for unlimited attempts');
   END IF;
   -- questions
   qs := b->'questions';
   IF pg_catalog.jsonb_typeof(qs) IS DISTINCT FROM 'array'
-     OR jsonb_array_length(qs) NOT BETWEEN 1 AND 200 THEN
-    errs := errs || jsonb_build_object('field', 'questions', 'message', 'required, an array of 1 to 200 questions');
+     OR pg_catalog.jsonb_array_length(qs) NOT BETWEEN 1 AND 200 THEN
+    errs := errs || pg_catalog.jsonb_build_object('field', 'questions', 'message', 'required, an array of 1 to 200 questions');
   ELSE
-    FOR i IN 0 .. jsonb_array_length(qs) - 1 LOOP
+    FOR i IN 0 .. pg_catalog.jsonb_array_length(qs) - 1 LOOP
       q := qs->i;
-      f := format('questions[%s]', i);
+      f := pg_catalog.format('questions[%s]', i);
       IF pg_catalog.jsonb_typeof(q) <> 'object' THEN
-        errs := errs || jsonb_build_object('field', f, 'message', 'must be an object {prompt,choices,answer}');
+        errs := errs || pg_catalog.jsonb_build_object('field', f, 'message', 'must be an object {prompt,choices,answer}');
         CONTINUE;
       END IF;
       IF pg_catalog.jsonb_typeof(q->'prompt') IS DISTINCT FROM 'string'
-         OR length(btrim(q->>'prompt')) NOT BETWEEN 1 AND 2000 THEN
-        errs := errs || jsonb_build_object('field', f || '.prompt', 'message', 'required, a string of 1 to 2000 characters');
+         OR pg_catalog.length(pg_catalog.btrim(q->>'prompt')) NOT BETWEEN 1 AND 2000 THEN
+        errs := errs || pg_catalog.jsonb_build_object('field', f || '.prompt', 'message', 'required, a string of 1 to 2000 characters');
       END IF;
       c := q->'choices';
-      IF pg_catalog.jsonb_typeof(c) IS DISTINCT FROM 'array' OR jsonb_array_length(c) NOT BETWEEN 2 AND 20 THEN
-        errs := errs || jsonb_build_object('field', f || '.choices', 'message', 'required, an array of 2 to 20 strings');
+      IF pg_catalog.jsonb_typeof(c) IS DISTINCT FROM 'array' OR pg_catalog.jsonb_array_length(c) NOT BETWEEN 2 AND 20 THEN
+        errs := errs || pg_catalog.jsonb_build_object('field', f || '.choices', 'message', 'required, an array of 2 to 20 strings');
         c := NULL;
       ELSE
-        FOR j IN 0 .. jsonb_array_length(c) - 1 LOOP
-          IF pg_catalog.jsonb_typeof(c->j) <> 'string' OR length(btrim(c->>j)) NOT BETWEEN 1 AND 500 THEN
-            errs := errs || jsonb_build_object('field', format('%s.choices[%s]', f, j),
+        FOR j IN 0 .. pg_catalog.jsonb_array_length(c) - 1 LOOP
+          IF pg_catalog.jsonb_typeof(c->j) <> 'string' OR pg_catalog.length(pg_catalog.btrim(c->>j)) NOT BETWEEN 1 AND 500 THEN
+            errs := errs || pg_catalog.jsonb_build_object('field', pg_catalog.format('%s.choices[%s]', f, j),
                                                'message', 'must be a string of 1 to 500 characters');
           END IF;
         END LOOP;
       END IF;
       IF lms.json_int(q->'answer') IS NULL THEN
-        errs := errs || jsonb_build_object('field', f || '.answer', 'message', 'required, the 0-based index of the right choice');
-      ELSIF c IS NOT NULL AND lms.json_int(q->'answer') NOT BETWEEN 0 AND jsonb_array_length(c) - 1 THEN
-        errs := errs || jsonb_build_object('field', f || '.answer',
-                                           'message', format('must be a 0-based index into choices (0 to %s)', jsonb_array_length(c) - 1));
+        errs := errs || pg_catalog.jsonb_build_object('field', f || '.answer', 'message', 'required, the 0-based index of the right choice');
+      ELSIF c IS NOT NULL AND lms.json_int(q->'answer') NOT BETWEEN 0 AND pg_catalog.jsonb_array_length(c) - 1 THEN
+        errs := errs || pg_catalog.jsonb_build_object('field', f || '.answer',
+                                           'message', pg_catalog.format('must be a 0-based index into choices (0 to %s)', pg_catalog.jsonb_array_length(c) - 1));
       END IF;
     END LOOP;
   END IF;
-  IF jsonb_array_length(errs) > 0 THEN
+  IF pg_catalog.jsonb_array_length(errs) > 0 THEN
     RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
   END IF;
 
   -- UNIQUE (lesson_id) decides between concurrent creators: no check-then-insert
   INSERT INTO lms.quizzes (lesson_id, title, pass_score, max_attempts)
-  VALUES (l.id, btrim(b->>'title'), lms.json_int(b->'pass_score'), lms.json_int(b->'max_attempts'))
+  VALUES (l.id, pg_catalog.btrim(b->>'title'), lms.json_int(b->'pass_score'), lms.json_int(b->'max_attempts'))
   ON CONFLICT (lesson_id) DO NOTHING
   RETURNING id INTO new_id;
   IF new_id IS NULL THEN
     RETURN lms.problem(409, 'quiz_exists', 'This lesson already has a quiz.');
   END IF;
   INSERT INTO lms.quiz_questions (quiz_id, position, prompt, choices, answer)
-  SELECT new_id, t.n, btrim(t.q->>'prompt'), t.q->'choices', lms.json_int(t.q->'answer')
-    FROM jsonb_array_elements(qs) WITH ORDINALITY AS t(q, n);
+  SELECT new_id, t.n, pg_catalog.btrim(t.q->>'prompt'), t.q->'choices', lms.json_int(t.q->'answer')
+    FROM pg_catalog.jsonb_array_elements(qs) WITH ORDINALITY AS t(q, n);
   PERFORM lms.audit(me.user_id, 'quiz.create', 'quiz', new_id,
-                    jsonb_build_object('lesson_id', l.id, 'questions', jsonb_array_length(qs)));
+                    pg_catalog.jsonb_build_object('lesson_id', l.id, 'questions', pg_catalog.jsonb_array_length(qs)));
   RETURN lms.ok(201, lms.quiz_json(new_id));
 END
 $$;
@@ -228,25 +228,25 @@ BEGIN
   IF pg_catalog.jsonb_typeof(ans) IS DISTINCT FROM 'object' THEN
     RETURN lms.invalid('answers', 'required, an object {"<question id>": <choice index>}');
   END IF;
-  FOR k, v IN SELECT e.key, e.value FROM jsonb_each(ans) e ORDER BY e.key LOOP
-    SELECT jsonb_array_length(qq.choices) INTO nchoices
+  FOR k, v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each(ans) e ORDER BY e.key LOOP
+    SELECT pg_catalog.jsonb_array_length(qq.choices) INTO nchoices
       FROM lms.quiz_questions qq
      WHERE qq.quiz_id = qid AND k ~ '^[0-9]{1,18}$' AND qq.id = k::bigint;
     IF NOT FOUND THEN
-      errs := errs || jsonb_build_object('field', 'answers.' || k, 'message', 'not a question of this quiz');
+      errs := errs || pg_catalog.jsonb_build_object('field', 'answers.' || k, 'message', 'not a question of this quiz');
     ELSIF NOT coalesce(lms.json_int(v) BETWEEN 0 AND nchoices - 1, false) THEN
-      errs := errs || jsonb_build_object('field', 'answers.' || k,
-                                         'message', format('must be a 0-based choice index (0 to %s)', nchoices - 1));
+      errs := errs || pg_catalog.jsonb_build_object('field', 'answers.' || k,
+                                         'message', pg_catalog.format('must be a 0-based choice index (0 to %s)', nchoices - 1));
     END IF;
   END LOOP;
-  IF jsonb_array_length(errs) > 0 THEN
+  IF pg_catalog.jsonb_array_length(errs) > 0 THEN
     RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
   END IF;
 
   SELECT count(*), count(*) FILTER (WHERE lms.json_int(ans->(qq.id::text)) = qq.answer)
     INTO total, correct
     FROM lms.quiz_questions qq WHERE qq.quiz_id = qid;
-  sc := CASE WHEN total > 0 THEN round(correct * 100.0 / total, 2) ELSE 0 END;
+  sc := CASE WHEN total > 0 THEN pg_catalog.round(correct * 100.0 / total, 2) ELSE 0 END;
   ok := sc >= a.pass_score;
 
   -- House lock order: the course row before the enrollment row. A pass that may complete the
@@ -266,7 +266,7 @@ BEGIN
   SELECT count(*) INTO used FROM lms.quiz_attempts qa WHERE qa.quiz_id = qid AND qa.user_id = me.user_id;
   IF a.max_attempts IS NOT NULL AND used >= a.max_attempts THEN
     RETURN lms.problem(409, 'max_attempts_reached',
-                       format('All %s attempts allowed for this quiz have been used.', a.max_attempts));
+                       pg_catalog.format('All %s attempts allowed for this quiz have been used.', a.max_attempts));
   END IF;
 
   INSERT INTO lms.quiz_attempts (quiz_id, user_id, attempt_no, answers, score, passed)
@@ -283,8 +283,8 @@ BEGIN
   SELECT lp.is_completed INTO done FROM lms.lesson_progress lp
    WHERE lp.user_id = me.user_id AND lp.lesson_id = a.lesson_id;
 
-  RETURN lms.ok(201, jsonb_build_object(
-    'attempt_id', attempt, 'score', trim_scale(sc), 'passed', ok, 'attempts_used', used + 1,
+  RETURN lms.ok(201, pg_catalog.jsonb_build_object(
+    'attempt_id', attempt, 'score', pg_catalog.trim_scale(sc), 'passed', ok, 'attempts_used', used + 1,
     'points_awarded', points, 'lesson_completed', coalesce(done, false)));
 END
 $$;

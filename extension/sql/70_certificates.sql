@@ -75,7 +75,7 @@ BEGIN
   SELECT * INTO cert FROM lms.certificates c WHERE c.code = path;
   IF NOT FOUND THEN RETURN lms.not_found('Certificate'); END IF;
   doc := lms.certificate_json(cert);
-  RETURN lms.ok(200, jsonb_build_object('code', doc->'code', 'display_name', doc->'display_name',
+  RETURN lms.ok(200, pg_catalog.jsonb_build_object('code', doc->'code', 'display_name', doc->'display_name',
                                         'course_title', doc->'course_title', 'issued_at', doc->'issued_at',
                                         'valid', true));
 END

@@ -62,11 +62,11 @@ BEGIN
   IF pg_catalog.to_regclass('lms.points_ledger') IS NOT NULL THEN
     SELECT coalesce(sum(pl.points), 0) INTO pts FROM lms.points_ledger pl WHERE pl.course_id = cid;
   END IF;
-  SELECT coalesce(jsonb_agg(jsonb_build_object(
+  SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'lesson_id', x.id, 'module_id', x.module_id, 'title', x.title, 'position', x.position,
            'kind', x.kind, 'is_published', x.is_published,
            'started', x.started, 'completed', x.completed,
-           'completion_rate', CASE WHEN x.started > 0 THEN round(x.completed * 100.0 / x.started, 2) ELSE 0 END)
+           'completion_rate', CASE WHEN x.started > 0 THEN pg_catalog.round(x.completed * 100.0 / x.started, 2) ELSE 0 END)
          ORDER BY x.module_position, x.position, x.id), '[]')
     INTO lessons
     FROM (SELECT le.id, le.module_id, le.title, le.position, le.kind, le.is_published,
@@ -75,9 +75,9 @@ BEGIN
                  (SELECT count(*) FROM lms.lesson_progress lp WHERE lp.lesson_id = le.id AND lp.is_completed) AS completed
             FROM lms.lessons le JOIN lms.modules m ON m.id = le.module_id
            WHERE le.course_id = cid) x;
-  RETURN lms.ok(200, jsonb_build_object(
+  RETURN lms.ok(200, pg_catalog.jsonb_build_object(
     'course_id', cid,
-    'enrollments', jsonb_build_object(
+    'enrollments', pg_catalog.jsonb_build_object(
        'active', s.active_enrollments, 'completed', s.completed_enrollments,
        'dropped', s.dropped_enrollments, 'expired', s.expired_enrollments,
        'total', s.active_enrollments + s.completed_enrollments + s.dropped_enrollments + s.expired_enrollments),
@@ -114,7 +114,7 @@ BEGIN
   SELECT c.lesson_count INTO lc FROM lms.courses c WHERE c.id = cid;
   SELECT count(*) INTO n FROM lms.enrollments e
    WHERE e.course_id = cid AND (want IS NULL OR lms.effective_status(e.status, e.expires_at) = want);
-  SELECT coalesce(jsonb_agg(jsonb_build_object(
+  SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'user_id', x.user_id, 'display_name', x.display_name, 'status', x.st,
            'progress_percentage', lms.analytics_progress(x.completed_lessons, lc),
            'completed_lessons', x.completed_lessons,
@@ -127,6 +127,6 @@ BEGIN
            WHERE e.course_id = cid AND (want IS NULL OR lms.effective_status(e.status, e.expires_at) = want)
            ORDER BY e.id
            LIMIT pg.lim OFFSET (pg.page - 1)::bigint * pg.lim) x;
-  RETURN lms.ok(200, jsonb_build_object('items', items, 'page', pg.page, 'limit', pg.lim, 'total', n));
+  RETURN lms.ok(200, pg_catalog.jsonb_build_object('items', items, 'page', pg.page, 'limit', pg.lim, 'total', n));
 END
 $$;

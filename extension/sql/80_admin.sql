@@ -31,21 +31,21 @@ BEGIN
   IF st IS NOT NULL AND st NOT IN ('active', 'suspended') THEN
     RETURN lms.invalid('status', 'must be one of active, suspended');
   END IF;
-  IF length(query->>'q') > 200 THEN
+  IF pg_catalog.length(query->>'q') > 200 THEN
     RETURN lms.invalid('q', 'must be at most 200 characters');
   END IF;
   -- q is matched literally: escape LIKE's wildcards
-  pat := '%' || replace(replace(replace(nullif(query->>'q', ''), '\', '\\'), '%', '\%'), '_', '\_') || '%';
+  pat := '%' || pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(nullif(query->>'q', ''), '\', '\\'), '%', '\%'), '_', '\_') || '%';
   SELECT count(*) INTO n FROM lms.users u
    WHERE (r IS NULL OR u.role = r) AND (st IS NULL OR u.status = st)
      AND (pat IS NULL OR u.email ILIKE pat OR u.display_name ILIKE pat);
-  SELECT coalesce(jsonb_agg(lms.user_json(x) ORDER BY x.id), '[]') INTO items
+  SELECT coalesce(pg_catalog.jsonb_agg(lms.user_json(x) ORDER BY x.id), '[]') INTO items
     FROM (SELECT u.* FROM lms.users u
            WHERE (r IS NULL OR u.role = r) AND (st IS NULL OR u.status = st)
              AND (pat IS NULL OR u.email ILIKE pat OR u.display_name ILIKE pat)
            ORDER BY u.id
            LIMIT pg.lim OFFSET (pg.page - 1)::bigint * pg.lim) x;
-  RETURN lms.ok(200, jsonb_build_object('items', items, 'page', pg.page, 'limit', pg.lim, 'total', n));
+  RETURN lms.ok(200, pg_catalog.jsonb_build_object('items', items, 'page', pg.page, 'limit', pg.lim, 'total', n));
 END
 $$;
 
@@ -75,43 +75,43 @@ BEGIN
   IF NOT FOUND THEN RETURN lms.not_found('User'); END IF;
   IF b IS NULL THEN RETURN lms.invalid_body(); END IF;
 
-  FOR k IN SELECT jsonb_object_keys(b) LOOP
+  FOR k IN SELECT pg_catalog.jsonb_object_keys(b) LOOP
     IF k NOT IN ('role', 'status') THEN
-      errs := errs || jsonb_build_object('field', k, 'message', 'unknown field (role and status may be changed)');
+      errs := errs || pg_catalog.jsonb_build_object('field', k, 'message', 'unknown field (role and status may be changed)');
     END IF;
   END LOOP;
   IF b ? 'role' THEN
-    IF jsonb_typeof(b->'role') IS DISTINCT FROM 'string' OR b->>'role' NOT IN ('student', 'instructor', 'admin') THEN
-      errs := errs || jsonb_build_object('field', 'role', 'message', 'must be one of student, instructor, admin');
+    IF pg_catalog.jsonb_typeof(b->'role') IS DISTINCT FROM 'string' OR b->>'role' NOT IN ('student', 'instructor', 'admin') THEN
+      errs := errs || pg_catalog.jsonb_build_object('field', 'role', 'message', 'must be one of student, instructor, admin');
     ELSE
       new_role := b->>'role';
       IF u.id = me.user_id AND new_role <> 'admin' THEN
-        errs := errs || jsonb_build_object('field', 'role', 'message', 'an admin may not demote themself');
+        errs := errs || pg_catalog.jsonb_build_object('field', 'role', 'message', 'an admin may not demote themself');
       END IF;
     END IF;
   END IF;
   IF b ? 'status' THEN
-    IF jsonb_typeof(b->'status') IS DISTINCT FROM 'string' OR b->>'status' NOT IN ('active', 'suspended') THEN
-      errs := errs || jsonb_build_object('field', 'status', 'message', 'must be one of active, suspended');
+    IF pg_catalog.jsonb_typeof(b->'status') IS DISTINCT FROM 'string' OR b->>'status' NOT IN ('active', 'suspended') THEN
+      errs := errs || pg_catalog.jsonb_build_object('field', 'status', 'message', 'must be one of active, suspended');
     ELSE
       new_status := b->>'status';
       IF u.id = me.user_id AND new_status = 'suspended' THEN
-        errs := errs || jsonb_build_object('field', 'status', 'message', 'an admin may not suspend themself');
+        errs := errs || pg_catalog.jsonb_build_object('field', 'status', 'message', 'an admin may not suspend themself');
       END IF;
     END IF;
   END IF;
-  IF NOT (b ? 'role' OR b ? 'status') AND jsonb_array_length(errs) = 0 THEN
-    errs := errs || jsonb_build_object('field', 'body', 'message', 'nothing to change: send role and/or status');
+  IF NOT (b ? 'role' OR b ? 'status') AND pg_catalog.jsonb_array_length(errs) = 0 THEN
+    errs := errs || pg_catalog.jsonb_build_object('field', 'body', 'message', 'nothing to change: send role and/or status');
   END IF;
-  IF jsonb_array_length(errs) > 0 THEN
+  IF pg_catalog.jsonb_array_length(errs) > 0 THEN
     RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
   END IF;
 
   IF new_role IS NOT NULL THEN
-    changes := changes || jsonb_build_object('role', jsonb_build_object('from', u.role, 'to', new_role));
+    changes := changes || pg_catalog.jsonb_build_object('role', pg_catalog.jsonb_build_object('from', u.role, 'to', new_role));
   END IF;
   IF new_status IS NOT NULL THEN
-    changes := changes || jsonb_build_object('status', jsonb_build_object('from', u.status, 'to', new_status));
+    changes := changes || pg_catalog.jsonb_build_object('status', pg_catalog.jsonb_build_object('from', u.status, 'to', new_status));
   END IF;
   UPDATE lms.users x
      SET role = coalesce(new_role, x.role), status = coalesce(new_status, x.status), updated_at = lms.clock()
@@ -121,7 +121,7 @@ BEGIN
     UPDATE lms.sessions s SET revoked_at = lms.clock()
      WHERE s.user_id = u.id AND s.revoked_at IS NULL;
     GET DIAGNOSTICS revoked = ROW_COUNT;
-    changes := changes || jsonb_build_object('tokens_revoked', revoked);
+    changes := changes || pg_catalog.jsonb_build_object('tokens_revoked', revoked);
   END IF;
   PERFORM lms.audit(me.user_id, 'user.update', 'user', u.id, changes);
   RETURN lms.ok(200, lms.user_json(u));
@@ -137,7 +137,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   p lms.api_response := lms.admin_check(lms.caller(token));
-  pg lms.paging := lms.paging(jsonb_build_object('limit', query->'limit'));
+  pg lms.paging := lms.paging(pg_catalog.jsonb_build_object('limit', query->'limit'));
   cur text := query->>'after';
   after_id bigint;
   items jsonb;
@@ -149,7 +149,7 @@ BEGIN
     after_id := lms.path_id(cur);
     IF after_id IS NULL THEN RETURN lms.invalid('after', 'not a cursor returned by this list'); END IF;
   END IF;
-  SELECT coalesce(jsonb_agg(jsonb_build_object(
+  SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'id', a.id, 'actor_id', a.actor_id, 'action', a.action, 'entity', a.entity,
            'entity_id', a.entity_id, 'data', a.data, 'created_at', lms.iso(a.created_at)) ORDER BY a.id DESC), '[]'),
          count(*)
@@ -159,9 +159,9 @@ BEGIN
            ORDER BY a.id DESC LIMIT pg.lim + 1) a;
   IF n > pg.lim THEN
     items := items - pg.lim;
-    RETURN lms.ok(200, jsonb_build_object('items', items, 'next_cursor', (items->(pg.lim - 1)->>'id')));
+    RETURN lms.ok(200, pg_catalog.jsonb_build_object('items', items, 'next_cursor', (items->(pg.lim - 1)->>'id')));
   END IF;
-  RETURN lms.ok(200, jsonb_build_object('items', items, 'next_cursor', NULL));
+  RETURN lms.ok(200, pg_catalog.jsonb_build_object('items', items, 'next_cursor', NULL));
 END
 $$;
 
@@ -182,28 +182,28 @@ DECLARE
   boards jsonb;
 BEGIN
   IF p.status IS NOT NULL THEN RETURN p; END IF;
-  SELECT jsonb_build_object(
+  SELECT pg_catalog.jsonb_build_object(
            'cache_hit_ratio', CASE WHEN d.blks_hit + d.blks_read > 0
-                                   THEN round(d.blks_hit::numeric / (d.blks_hit + d.blks_read), 4) END,
+                                   THEN pg_catalog.round(d.blks_hit::numeric / (d.blks_hit + d.blks_read), 4) END,
            'connections', (SELECT count(*) FROM pg_stat_activity a WHERE a.datid = d.datid),
-           'size_bytes', pg_database_size(d.datid),
+           'size_bytes', pg_catalog.pg_database_size(d.datid),
            'transactions_committed', d.xact_commit,
            'transactions_rolled_back', d.xact_rollback,
            'deadlocks', d.deadlocks)
     INTO db
-    FROM pg_stat_database d WHERE d.datname = current_database();
+    FROM pg_stat_database d WHERE d.datname = pg_catalog.current_database();
 
   SELECT e.extnamespace::regnamespace::name INTO pss_schema
     FROM pg_extension e WHERE e.extname = 'pg_stat_statements';
   IF pss_schema IS NOT NULL THEN
     BEGIN
-      EXECUTE format($q$
-        SELECT coalesce(jsonb_agg(t ORDER BY t.total_ms DESC), '[]')
+      EXECUTE pg_catalog.format($q$
+        SELECT coalesce(pg_catalog.jsonb_agg(t ORDER BY t.total_ms DESC), '[]')
           FROM (SELECT left(s.query, 500) AS query, s.calls,
-                       round(s.total_exec_time::numeric, 3) AS total_ms,
-                       round(s.mean_exec_time::numeric, 3) AS mean_ms, s.rows
+                       pg_catalog.round(s.total_exec_time::numeric, 3) AS total_ms,
+                       pg_catalog.round(s.mean_exec_time::numeric, 3) AS mean_ms, s.rows
                   FROM %I.pg_stat_statements s
-                 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+                 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = pg_catalog.current_database())
                  ORDER BY s.total_exec_time DESC LIMIT 10) t$q$, pss_schema)
         INTO top;
     EXCEPTION WHEN OTHERS THEN
@@ -211,34 +211,34 @@ BEGIN
     END;
   END IF;
 
-  db := db || jsonb_build_object(
+  db := db || pg_catalog.jsonb_build_object(
     'top_queries', top,
-    'unused_indexes', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+    'unused_indexes', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                                  'table', i.relname, 'index', i.indexrelname,
-                                 'size_bytes', pg_relation_size(i.indexrelid)) ORDER BY i.relname, i.indexrelname), '[]')
+                                 'size_bytes', pg_catalog.pg_relation_size(i.indexrelid)) ORDER BY i.relname, i.indexrelname), '[]')
                          FROM pg_stat_user_indexes i JOIN pg_index x ON x.indexrelid = i.indexrelid
                         WHERE i.schemaname = 'lms' AND i.idx_scan = 0
                           AND NOT x.indisunique AND NOT x.indisprimary),
-    'tables', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+    'tables', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                         'table', t.relname, 'rows', t.n_live_tup,
-                        'size_bytes', pg_total_relation_size(t.relid),
+                        'size_bytes', pg_catalog.pg_total_relation_size(t.relid),
                         'seq_scan', t.seq_scan, 'idx_scan', coalesce(t.idx_scan, 0))
                       ORDER BY t.relname), '[]')
                  FROM pg_stat_user_tables t WHERE t.schemaname = 'lms'));
 
   -- board freshness from the leaderboard metadata (lms.boards, when gamification is installed):
   -- generated_at of the global all-time board, the stalest board's, and how many boards exist
-  IF to_regclass('lms.boards') IS NOT NULL THEN
-    EXECUTE $q$SELECT jsonb_build_object(
+  IF pg_catalog.to_regclass('lms.boards') IS NOT NULL THEN
+    EXECUTE $q$SELECT pg_catalog.jsonb_build_object(
                  'generated_at', lms.iso(max(b.generated_at) FILTER (WHERE b.board = 'global' AND b.win = 'all')),
                  'oldest_generated_at', lms.iso(min(b.generated_at)),
                  'boards', count(*))
                FROM lms.boards b$q$ INTO boards;
   END IF;
 
-  RETURN lms.ok(200, jsonb_build_object(
+  RETURN lms.ok(200, pg_catalog.jsonb_build_object(
     'database', db,
     'gateway', body,
-    'leaderboards', coalesce(boards, jsonb_build_object('generated_at', NULL))));
+    'leaderboards', coalesce(boards, pg_catalog.jsonb_build_object('generated_at', NULL))));
 END
 $$;

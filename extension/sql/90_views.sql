@@ -16,11 +16,11 @@ SELECT c.id AS course_id,
        coalesce(e.dropped, 0) AS dropped_enrollments,
        coalesce(e.expired, 0) AS expired_enrollments,
        CASE WHEN coalesce(e.active + e.completed, 0) > 0
-            THEN round(e.completed * 100.0 / (e.active + e.completed), 2) ELSE 0 END AS completion_rate,
-       coalesce(round(e.progress_sum / nullif(e.active + e.completed, 0), 2), 0) AS average_progress
+            THEN pg_catalog.round(e.completed * 100.0 / (e.active + e.completed), 2) ELSE 0 END AS completion_rate,
+       coalesce(pg_catalog.round(e.progress_sum / nullif(e.active + e.completed, 0), 2), 0) AS average_progress
   FROM lms.courses c
   CROSS JOIN LATERAL (
-    SELECT coalesce(nullif(current_setting('lms.clock_override', true), '')::timestamptz, now()) AS ts
+    SELECT coalesce(nullif(pg_catalog.current_setting('lms.clock_override', true), '')::timestamptz, pg_catalog.now()) AS ts
   ) clock
   LEFT JOIN LATERAL (
     SELECT count(*) FILTER (WHERE x.status = 'active'
@@ -30,7 +30,7 @@ SELECT c.id AS course_id,
            count(*) FILTER (WHERE x.status = 'expired'
                               OR (x.status = 'active' AND x.expires_at <= clock.ts))::int AS expired,
            sum(CASE WHEN c.lesson_count > 0
-                    THEN round(least(x.completed_lessons, c.lesson_count) * 100.0 / c.lesson_count, 2)
+                    THEN pg_catalog.round(least(x.completed_lessons, c.lesson_count) * 100.0 / c.lesson_count, 2)
                     ELSE 0 END)
              FILTER (WHERE x.status = 'completed'
                         OR (x.status = 'active' AND (x.expires_at IS NULL OR x.expires_at > clock.ts)))
