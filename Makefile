@@ -53,3 +53,12 @@ bench:
 
 bench-%:
 	bench/$*.sh
+
+# Load tests (issue 5): `make bench-data SCALE=tiny|small|medium|large` generates data into the
+# database named by PG* (default lms_bench); `make loadtest SCENARIO=...` runs a wrk scenario of
+# bench/loadtest/ against a running gateway (BASE_URL, default the demo's).
+.PHONY: bench-data loadtest
+bench-data:
+	bench/data/generate.sh $(SCALE)
+loadtest:
+	bench/loadtest/run.sh $(SCENARIO)

@@ -57,12 +57,13 @@ if [ "$scenario" = enrollment_spike ]; then
   [ "$seats" -lt "$conns" ] || { echo "loadtest: SEATS ($seats) must be below CONNECTIONS ($conns)" >&2; exit 2; }
   [ "$(wc -l <"$LMS_POOL_DIR/learners.tsv")" -ge "$conns" ] || { echo "loadtest: fewer pooled learners than CONNECTIONS" >&2; exit 2; }
   itok=$(awk -F'\t' '$1 == "instructor" {print $4; exit}' "$LMS_POOL_DIR/staff.tsv")
+  jget() { python3 -c 'import json, sys; v = json.load(sys.stdin).get(sys.argv[1]); print("null" if v is None else v)' "$1"; }
   api() {  # api METHOD PATH [BODY]: the JSON answer; fails on a non-2xx
     curl -fsS --max-time 10 -X "$1" -H "Authorization: Bearer $itok" -H 'Content-Type: application/json' \
       ${3:+--data-binary "$3"} "$base/api/v1$2"
   }
-  course=$(api POST /courses "{\"title\":\"Spike cohort $(date +%s%N)\",\"capacity\":$seats}" | jq -r .id)
-  module=$(api POST "/courses/$course/modules" '{"title":"Week 1"}' | jq -r .id)
+  course=$(api POST /courses "{\"title\":\"Spike cohort $(date +%s%N)\",\"capacity\":$seats}" | jget id)
+  module=$(api POST "/courses/$course/modules" '{"title":"Week 1"}' | jget id)
   api POST "/modules/$module/lessons" '{"title":"Welcome","kind":"video","duration_seconds":60,"video_playback_id":"spike"}' >/dev/null
   api POST "/courses/$course/publish" >/dev/null
   echo "enrollment_spike: course $course with $seats seats, $conns learners enrolling at once"
@@ -86,8 +87,8 @@ if [ "$scenario" = enrollment_spike ]; then
   created=$(echo "$line" | cut -f9 | tr ' ' '\n' | sed -n 's/^201://p')
   attempts=$(echo "$line" | cut -f3)
   c=$(curl -fsS "$base/api/v1/courses/$course")
-  left=$(echo "$c" | jq -r .seats_left)
-  count=$(echo "$c" | jq -r .enrollment_count)
+  left=$(echo "$c" | jget seats_left)
+  count=$(echo "$c" | jget enrollment_count)
   echo "enrollment_spike: $attempts attempts, ${created:-0} created (want $seats), seats_left $left (want 0), enrollment_count $count (want $seats)"
   if [ "$attempts" != "$conns" ] || [ "${created:-0}" != "$seats" ] || [ "$left" != 0 ] || [ "$count" != "$seats" ]; then
     echo "enrollment_spike: SEAT COUNT WRONG"; status=1
