@@ -89,7 +89,9 @@ if [ "$scenario" = enrollment_spike ]; then
   c=$(curl -fsS "$base/api/v1/courses/$course")
   left=$(echo "$c" | jget seats_left)
   count=$(echo "$c" | jget enrollment_count)
+  max=$(echo "$line" | cut -f10)
   echo "enrollment_spike: $attempts attempts, ${created:-0} created (want $seats), seats_left $left (want 0), enrollment_count $count (want $seats)"
+  echo "enrollment_spike: every attempt answered within $max ms of its send ($(echo "scale=0; $attempts * 1000 / $max" | bc) attempts/s into one course)"
   if [ "$attempts" != "$conns" ] || [ "${created:-0}" != "$seats" ] || [ "$left" != 0 ] || [ "$count" != "$seats" ]; then
     echo "enrollment_spike: SEAT COUNT WRONG"; status=1
   fi
