@@ -7,7 +7,8 @@
  *	 2. the course row, locked only when this write may complete the course;
  *	 3. the enrollment row, updated (last activity) and so locked: every write of one learner in
  *		one course is serialized here, which is what makes step 4's answer exact;
- *	 4. the lesson_progress row read, then upserted (monotonic maxima, latest position);
+ *	 4. the lesson_progress row upserted (monotonic maxima, latest position), its previous
+ *		state read in the same statement;
  *	 5. only when THIS call flipped is_completed from false to true: the enrollment's and the
  *		module's completed counters, the lesson's points, and, when the last lesson completes,
  *		the enrollment's completion, the course's active count and the course bonus.
@@ -34,7 +35,6 @@
 static SPIPlanPtr read_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
 static SPIPlanPtr touch_plan = NULL;
-static SPIPlanPtr old_plan = NULL;
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr count_plan = NULL;
 static SPIPlanPtr module_plan = NULL;
@@ -69,7 +69,6 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	static const Oid read_types[2] = {INT8OID, INT8OID};
 	static const Oid lock_types[1] = {INT8OID};
 	static const Oid touch_types[4] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID};
-	static const Oid old_types[2] = {INT8OID, INT8OID};
 	static const Oid upsert_types[10] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
 	INT4OID, BOOLOID, TIMESTAMPTZOID, BOOLOID};
 	static const Oid count_types[2] = {INT8OID, TIMESTAMPTZOID};
@@ -196,15 +195,11 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	old_status = lms_col_text(0, 1);
 	completed_lessons = lms_col_int32(0, 2, 0);
 
-	/* 4. the row as the previous writer left it, then the upsert */
-	args[0] = Int64GetDatum(in->user_id);
-	args[1] = Int64GetDatum(in->lesson_id);
-	lms_plan(&old_plan,
-			 "SELECT is_completed FROM lms.lesson_progress WHERE user_id = $1 AND lesson_id = $2",
-			 2, old_types);
-	lms_exec(old_plan, args, NULL, false, 1);
-	was_completed = SPI_processed == 1 && lms_col_bool(0, 1, false);
-
+	/*
+	 * 4. the upsert. Its RETURNING also reads the row as the previous writer left it: the
+	 * statement's snapshot is taken after step 3 acquired the enrollment lock, so it shows
+	 * every committed earlier write of this learner, and (same command) not this one.
+	 */
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = Int64GetDatum(in->user_id);
 	args[1] = Int64GetDatum(in->lesson_id);
@@ -230,13 +225,16 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 			 "  completed_at = coalesce(lp.completed_at, EXCLUDED.completed_at), "
 			 "  updated_at = EXCLUDED.updated_at "
 			 "RETURNING watched_seconds, last_position_seconds, completion_percentage, "
-			 "          is_completed, completed_at", 10, upsert_types);
+			 "          is_completed, completed_at, "
+			 "          (SELECT o.is_completed FROM lms.lesson_progress o "
+			 "           WHERE o.user_id = $1 AND o.lesson_id = $2)", 10, upsert_types);
 	lms_exec(upsert_plan, args, nulls, false, 0);
 	r_watched = lms_col_text(0, 1);
 	r_position = lms_col_text(0, 2);
 	r_pct = lms_col_text(0, 3);
 	r_done = lms_col_bool(0, 4, false);
 	r_at = lms_col_ts(0, 5, &r_at_null);
+	was_completed = lms_col_bool(0, 6, false);
 	now_completed = r_done;
 	status = old_status;
 
