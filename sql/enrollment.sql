@@ -133,6 +133,11 @@ SELECT pg_temp.show(lms.api_enroll(:'t_bob', :'c_adv', '{}', NULL));
 SELECT lms.is_enrolled(:bob, :c_sql) AS bob_enrolled, seats_taken, active_enrollments
 FROM lms.courses WHERE id = :c_sql;
 SELECT pg_temp.show(lms.api_enroll(:'t_bob', :'c_sql', '{}', NULL));
+-- a completed learner who drops frees the seat; coming back restores the completion
+SELECT pg_temp.show(lms.api_unenroll(:'t_bob', :'c_sql', '{}', NULL));
+SELECT seats_taken, active_enrollments FROM lms.courses WHERE id = :c_sql;
+SELECT pg_temp.show(lms.api_enroll(:'t_bob', :'c_sql', '{}', NULL));
+SELECT seats_taken, active_enrollments, lms.is_enrolled(:bob, :c_sql) AS bob_enrolled FROM lms.courses WHERE id = :c_sql;
 
 -- access_days: access ends 30 days after enrolling; the seat is released on the next enroll
 INSERT INTO lms.courses (slug, title, instructor_id, is_published, capacity, access_days)
