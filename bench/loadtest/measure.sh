@@ -40,6 +40,7 @@ snapshot() {  # snapshot NAME
   curl -fsS "$base/metrics" | grep -E '^lms_http_request_duration_seconds_(sum|count)' >"$work/$1.metrics" || true
 }
 
+touch "$work/start"
 has_pss=$(q -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")
 [ "$has_pss" = 1 ] && q -c "SELECT pg_stat_statements_reset()" >/dev/null
 snapshot before
@@ -61,7 +62,9 @@ snapshot after
 read -r gw0 pg0 t0 <"$work/before.cpu"
 read -r gw1 pg1 t1 <"$work/after.cpu"
 secs=$(echo "$t1 - $t0" | bc)
-requests=$(awk -F'\t' '$1 == "TOTAL" {print $2}' "$(ls -t "${LMS_POOL_DIR:-/tmp/lms-loadtest}"/"$scenario"-*.routes | head -1)")
+routes=$(find "${LMS_POOL_DIR:-/tmp/lms-loadtest}" -maxdepth 1 -name "$scenario-*.routes" -newer "$work/start" | head -1)
+[ -n "$routes" ] || { echo "measure: the run produced no figures (exit $rc)"; exit 1; }
+requests=$(awk -F'\t' '$1 == "TOTAL" {print $2}' "$routes")
 echo
 echo "== where the time goes ($scenario, ${secs%.*} s wall, $(nproc) cores, $requests requests)"
 for row in "gateway:$((gw1 - gw0))" "postgres:$((pg1 - pg0))" "wrk:$wrk_ticks"; do

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The measurement matrix behind docs/performance.md, for one generated database:
+#   bench/loadtest/capacity.sh SCALE      (database lms_<SCALE>, made by
+#                                          PGDATABASE=lms_<SCALE> make bench-data SCALE=<SCALE>)
+# Starts gateway/lms-gateway on 127.0.0.1:$PORT (default 18080) against that database as
+# lms_gateway (login limit lifted, access log off, otherwise the defaults), runs each scenario
+# through bench/loadtest/measure.sh and keeps every output in $OUT (default
+# /tmp/lms-capacity-<SCALE>). RUN (default 60s) is the length of the runs with think times,
+# PEAK (default 30s) of the runs without. Each figure of the report names its file here.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+scale=${1:?usage: capacity.sh SCALE}
+db=${DB:-lms_$scale}
+port=${PORT:-18080}
+run=${RUN:-60s}
+peak=${PEAK:-30s}
+peak_conns=${PEAK_CONNECTIONS:-16}
+out=${OUT:-/tmp/lms-capacity-$scale}
+mkdir -p "$out"
+export PGDATABASE=$db BASE_URL=http://127.0.0.1:$port LMS_POOL_DIR=$out/pool
+
+psql -X -q -d postgres -c "ALTER ROLE lms_gateway LOGIN" >/dev/null
+LMS_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=lms_gateway" LMS_LISTEN=127.0.0.1:$port \
+  LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off gateway/lms-gateway >"$out/gateway.log" 2>&1 &
+gw=$!
+trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null' EXIT
+for _ in $(seq 1 50); do curl -fs "$BASE_URL/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+export GATEWAY_PID=$gw
+
+measure() {  # measure NAME SCENARIO VAR=value...
+  local name=$1 scenario=$2
+  shift 2
+  echo "######## $name: $* bench/loadtest/measure.sh $scenario" | tee "$out/$name.txt"
+  env "$@" bench/loadtest/measure.sh "$scenario" >>"$out/$name.txt" 2>&1
+  echo "exit $?" >>"$out/$name.txt"
+  sed -n '/^route/,/^all routes/p;/^enrollment_spike: every/p;/^== where/,/^  WAL/p' "$out/$name.txt"
+  sleep 5
+}
+
+psql -X -At -c "SELECT 'database ' || current_database() || ': ' || pg_size_pretty(pg_database_size(current_database()))
+  || ', learners ' || (SELECT count(*) FROM lms.users WHERE role = 'student')" | tee "$out/database.txt"
+measure smoke smoke DURATION=5s
+measure catalog catalog CONNECTIONS=500 DURATION="$run"
+measure catalog-peak catalog CONNECTIONS="$peak_conns" THINK=0 DURATION="$peak"
+measure video-1000 video_progress CONNECTIONS=1000 DURATION="$run"
+measure video-peak video_progress CONNECTIONS="$peak_conns" THINK=0 DURATION="$peak"
+measure realistic realistic CONNECTIONS=100 DURATION="$run"
+measure realistic-peak realistic CONNECTIONS="$peak_conns" THINK=0 DURATION="$peak"
+measure spike-200 enrollment_spike CONNECTIONS=200 SEATS=150 DURATION=5s
+measure spike-1000 enrollment_spike CONNECTIONS=1000 SEATS=500 DURATION=8s
+echo "results in $out"
