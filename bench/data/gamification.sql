@@ -61,5 +61,5 @@ ANALYZE lms.points_ledger, lms.streak_days, lms.lesson_progress, lms.users;
 -- first pass: builds learner_scores, course_scores, achievements and boards (its "differences"
 -- is every learner, since nothing was there before)
 SELECT 'recompute (build): ' || users || ' learners' FROM lms.recompute_gamification();
-SELECT lms.refresh_leaderboards() IS NOT NULL AS refreshed \gset
+SELECT 'boards refreshed: ' || count(*) FROM lms.refresh_leaderboards();
 SELECT 'achievements granted: ' || count(*) FROM lms.user_achievements;

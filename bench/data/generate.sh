@@ -9,7 +9,8 @@
 #   large   1,000,000     2,000                              500
 # LEARNERS= and COURSES= override the scale. BCRYPT_COST (default 10, the extension's default)
 # is the cost of the one shared password hash, so logins under load cost what they would in
-# production; use 4 for smoke runs. A database that already holds users is refused unless
+# production; use 4 for smoke runs. NOW anchors every generated timestamp (default: the current
+# hour), so a run with the same scale and NOW gives the same rows. A database that already holds users is refused unless
 # FRESH=1, which drops and re-creates the extension (and every row of it) first.
 #
 # Prints how long each phase took, the row counts and the database size; fails when a counter
@@ -28,13 +29,14 @@ learners=${LEARNERS:-$learners}
 courses=${COURSES:-$courses}
 instructors=$(( courses / 4 > 2 ? courses / 4 : 2 ))
 cost=${BCRYPT_COST:-10}
+anchor=${NOW:-$(date -u +'%Y-%m-%d %H:00:00+00')}
 export PGDATABASE=${PGDATABASE:-lms_bench}
 psql_q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 now() { date +%s.%N; }
 since() { printf '%.1f' "$(echo "$(now) - $1" | bc)"; }
 
 start=$(now)
-echo "bench-data: scale $scale: $learners learners, $courses courses, $instructors instructors into database $PGDATABASE"
+echo "bench-data: scale $scale: $learners learners, $courses courses, $instructors instructors into database $PGDATABASE (timestamps anchored at $anchor)"
 if ! psql -X -At -d postgres -c "SELECT 1 FROM pg_database WHERE datname = '$PGDATABASE'" | grep -q 1; then
   psql_q -d postgres -c "CREATE DATABASE \"$PGDATABASE\""
 fi
@@ -50,7 +52,7 @@ psql_q -c "SET client_min_messages = warning" -c "CREATE EXTENSION IF NOT EXISTS
 # pg_stat_statements is optional (it needs shared_preload_libraries): the report reads it
 psql -X -q -c "SET client_min_messages = error" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null 2>&1 || true
 
-psql_q -At -v learners="$learners" -v courses="$courses" -v instructors="$instructors" -v bcrypt_cost="$cost" \
+psql_q -At -v learners="$learners" -v courses="$courses" -v instructors="$instructors" -v bcrypt_cost="$cost" -v anchor="$anchor" \
   -f bench/data/generate.sql | sed -n 's/^\(.*: [0-9.]* s\)$/  \1/p'
 
 has_gamification=$(psql -X -At -c "SELECT count(*) FROM pg_proc WHERE oid = to_regproc('lms.recompute_gamification')::oid")

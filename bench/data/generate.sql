@@ -1,6 +1,6 @@
 -- Load-test data at scale for `make bench-data SCALE=small|medium|large` (bench/data/generate.sh).
 --
--- psql variables: learners, courses, instructors, bcrypt_cost.
+-- psql variables: learners, courses, instructors, bcrypt_cost, anchor.
 -- Shape: an admin, :instructors instructors, :courses published courses of 5 modules x 6 lessons
 -- (lessons 1-4 video, 5 text, 6 quiz with 3 questions), :learners learners with 3 enrollments
 -- each (popular courses get more), progress on about a third of the lessons of every enrollment
@@ -10,8 +10,9 @@
 -- Fast: set-based INSERT ... SELECT with triggers and foreign-key checks off
 -- (session_replication_role = replica) and every counter the write paths maintain set afterwards
 -- in one statement per counter; bench/data/generate.sh checks them with tests/backup/invariants.sql.
--- Deterministic: setseed() first, no parallel plans for random(); timestamps are relative to
--- lms.clock() at generation time.
+-- Deterministic: setseed() first, no parallel plans for random(), and every timestamp relative
+-- to the anchor :anchor (generate.sh: NOW, default the current hour), so the same scale and
+-- anchor give the same rows.
 -- Accounts: admin@example.com, instructor<n>@example.com, learner<n>@example.com, all with the
 -- password "password123" (one shared bcrypt hash made once at cost :bcrypt_cost).
 \set ON_ERROR_STOP on
@@ -25,7 +26,8 @@ SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
 SET lms.bcrypt_cost = :bcrypt_cost;
 SELECT lms.create_user('admin@example.com', 'password123', 'Ada Admin', 'admin') AS admin_id \gset
 SET session_replication_role = replica;
-CREATE TEMP TABLE gen_now AS SELECT lms.clock() AS now;
+-- every generated instant is relative to this anchor (psql variable anchor, a timestamptz)
+CREATE TEMP TABLE gen_now AS SELECT :'anchor'::timestamptz AS now;
 INSERT INTO lms.users (email, password_hash, display_name, role, created_at, updated_at)
 SELECT format('instructor%s@example.com', g), u.password_hash, format('Instructor %s', g), 'instructor',
        n.now - interval '400 days', n.now - interval '400 days'
