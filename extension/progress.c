@@ -4,7 +4,8 @@
  *
  * One call does, in this order (the house lock order):
  *	 1. one read of the lesson, its course and the learner's enrollment (access rules);
- *	 2. the course row, locked only when this write may complete the course;
+ *	 2. when this write completes the lesson: the lesson row (KEY SHARE, against a concurrent
+ *		unpublish), then the course row if it may also complete the course;
  *	 3. the enrollment row, updated (last activity) and so locked: every write of one learner in
  *		one course is serialized here, which is what makes step 4's answer exact;
  *	 4. the lesson_progress row upserted (monotonic maxima, latest position), its previous
@@ -33,6 +34,7 @@
 #include "scoring.h"
 
 static SPIPlanPtr read_plan = NULL;
+static SPIPlanPtr lock_lesson_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
 static SPIPlanPtr touch_plan = NULL;
 static SPIPlanPtr upsert_plan = NULL;
@@ -93,6 +95,9 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 				exp;
 	char	   *status;
 	char	   *old_status;
+	char	   *predict_status;
+	int32		predict_completed;
+	bool		already_completed;
 	LmsAccess	access;
 	int32		watched = in->watched_seconds;
 	int32		position = in->last_position_seconds;
@@ -131,8 +136,11 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	avail = lms_col_ts(0, 8, &avail_null);
 	enrollment_id = lms_col_int64(0, 9, 0);
 	lesson_count = lms_col_int32(0, 13, 0);
+	predict_completed = lms_col_int32(0, 12, 0);
+	already_completed = lms_col_bool(0, 14, false);
 	old_status = lms_col_text(0, 10);
 	exp = lms_col_ts(0, 11, &exp_null);
+	predict_status = old_status;
 	access = lms_access_decide(false, false, lms_col_bool(0, 6, false), lms_col_bool(0, 7, false),
 							   false, old_status, exp_null, exp, avail_null, avail, now);
 	switch (access)
@@ -167,9 +175,32 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 		pct = 0;
 	}
 
-	/* 2. the course row first when this write may complete the course (lock order) */
-	if (want_complete && !lms_col_bool(0, 14, false) && strcmp(old_status, "active") == 0 &&
-		lms_col_int32(0, 12, 0) + 1 >= lms_col_int32(0, 13, 0))
+	/*
+	 * 2a. a completion changes counters that unpublishing the lesson also changes: hold the
+	 * lesson (KEY SHARE, as a foreign key check would) so an author's unpublish (FOR UPDATE)
+	 * either waits for this write or is seen by it. Only completing writes pay this, so
+	 * re-watching a popular lesson does not pile lockers onto its row.
+	 */
+	if (want_complete && !already_completed)
+	{
+		args[0] = Int64GetDatum(in->lesson_id);
+		lms_plan(&lock_lesson_plan,
+				 "SELECT c.lesson_count, e.completed_lessons, e.status "
+				 "FROM lms.lessons l JOIN lms.courses c ON c.id = l.course_id "
+				 "LEFT JOIN lms.enrollments e ON e.id = $2 "
+				 "WHERE l.id = $1 AND l.is_published FOR KEY SHARE OF l", 2, read_types);
+		args[1] = Int64GetDatum(enrollment_id);
+		lms_exec(lock_lesson_plan, args, NULL, false, 1);
+		if (SPI_processed != 1)
+			return LMS_PROGRESS_NOT_FOUND;	/* unpublished meanwhile */
+		lesson_count = lms_col_int32(0, 1, 0);
+		predict_completed = lms_col_int32(0, 2, 0);
+		predict_status = lms_col_text(0, 3);
+	}
+
+	/* 2b. the course row first when this write may complete the course (lock order) */
+	if (want_complete && !already_completed && predict_status != NULL &&
+		strcmp(predict_status, "active") == 0 && predict_completed + 1 >= lesson_count)
 	{
 		args[0] = Int64GetDatum(course_id);
 		lms_plan(&lock_course_plan,
