@@ -277,6 +277,52 @@ refresh_plan(bool course, bool period)
 }
 
 /*
+ * Backend-local memory of when this backend last found a board up to date (wall clock), so
+ * that repeated reads within lms.leaderboard_refresh_interval skip the freshness check: a
+ * board is then at most one interval stale, as documented. A new week or month, or an
+ * interval of 0, always checks.
+ */
+#define CHECK_CACHE_SIZE 64
+typedef struct CheckedBoard
+{
+	char		name[48];
+	int			win;
+	DateADT		period_start;
+	TimestampTz checked_at;
+} CheckedBoard;
+static CheckedBoard checked_boards[CHECK_CACHE_SIZE];
+
+static CheckedBoard *
+checked_slot(BoardRef *b)
+{
+	uint32		h = (uint32) b->win * 31 + (uint32) b->course_id * 2654435761u;
+
+	return &checked_boards[h % CHECK_CACHE_SIZE];
+}
+
+static bool
+recently_checked(BoardRef *b, DateADT pstart, int max_age_ms)
+{
+	CheckedBoard *c = checked_slot(b);
+
+	if (max_age_ms <= 0 || c->checked_at == 0 || c->win != b->win || strcmp(c->name, b->name) != 0 ||
+		c->period_start != pstart)
+		return false;
+	return GetCurrentTimestamp() - c->checked_at < (int64) max_age_ms * 1000;
+}
+
+static void
+mark_checked(BoardRef *b, DateADT pstart)
+{
+	CheckedBoard *c = checked_slot(b);
+
+	strlcpy(c->name, b->name, sizeof(c->name));
+	c->win = b->win;
+	c->period_start = pstart;
+	c->checked_at = GetCurrentTimestamp();
+}
+
+/*
  * Bring one board up to date. force: rebuild now, waiting for a concurrent refresh of the same
  * board; otherwise only when it is missing, its period rolled over, or it changed and is older
  * than max_age_ms, and never waiting (another session refreshing it is as good). Returns true
@@ -297,6 +343,7 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 	Datum		lvalues[1];
 	char		lockname[64];
 	bool		isnull;
+	int			save_nestlevel;
 
 	if (RecoveryInProgress() || XactReadOnly)
 		return false;
@@ -314,6 +361,8 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 	values[6] = DateADTGetDatum(pstart);
 	nulls[6] = period ? ' ' : 'n';
 
+	if (!force && recently_checked(b, pstart, max_age_ms))
+		return false;
 	if (!force)
 	{
 		Oid			ctypes[3] = {TEXTOID, TEXTOID, INT8OID};
@@ -354,7 +403,10 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 			{
 				/* same period: refresh only a changed board old enough */
 				if (!changed)
+				{
+					mark_checked(b, pstart);
 					return false;
+				}
 				if (now - generated < (int64) max_age_ms * 1000 && now >= generated)
 					return false;
 			}
@@ -379,8 +431,14 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 			return false;
 	}
 
+	/* rank in memory: a board of a million learners sorts in ~100 MB (restored below) */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("work_mem", "262144", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_execute_plan(refresh_plan(course, period), values, nulls, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not refresh the leaderboard");
+	AtEOXact_GUC(true, save_nestlevel);
+	mark_checked(b, pstart);
 	return true;
 }
 
@@ -464,19 +522,21 @@ emit_name(const char *name, void *arg)
 PG_FUNCTION_INFO_V1(lms_refresh_leaderboards);
 
 /*
- * lms.refresh_leaderboards(): rebuild every board now; returns the boards' names
- * ("global:all", "course:3:week", ...). The admin route and recompute call it.
+ * lms.refresh_leaderboards([only_changed]): rebuild every board now (or only the changed ones,
+ * as the worker does); returns the boards' names ("global:all", "course:3:week", ...).
+ * The admin route and recompute call it.
  */
 Datum
 lms_refresh_leaderboards(PG_FUNCTION_ARGS)
 {
 	EmitState	st;
+	bool		only_changed = PG_NARGS() > 0 && !PG_ARGISNULL(0) && PG_GETARG_BOOL(0);
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	lms_refresh_boards(true, emit_name, &st);
+	lms_refresh_boards(!only_changed, emit_name, &st);
 	SPI_finish();
 	return (Datum) 0;
 }

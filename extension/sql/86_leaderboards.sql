@@ -53,6 +53,9 @@ CREATE TRIGGER users_board_visibility
 -- Rebuild every board now; returns the boards refreshed ('global:all', 'course:3:week', ...).
 CREATE FUNCTION lms.refresh_leaderboards() RETURNS SETOF text
   AS 'MODULE_PATHNAME', 'lms_refresh_leaderboards' LANGUAGE C VOLATILE;
+-- The same for the boards whose source changed since they were built (what the worker runs).
+CREATE FUNCTION lms.refresh_leaderboards(only_changed boolean) RETURNS SETOF text
+  AS 'MODULE_PATHNAME', 'lms_refresh_leaderboards' LANGUAGE C VOLATILE STRICT;
 
 -- One page of a board: rank, user, display name, points (in the board's window), level.
 -- VOLATILE: a read may refresh a stale board on demand (never on a standby).
