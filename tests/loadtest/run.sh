@@ -87,6 +87,10 @@ for scenario in smoke realistic video_progress enrollment_spike catalog; do
   if [ $rc -ne 0 ]; then sed -n '/^route/,$p' "$work/wrk-$scenario.log" | sed 's/^/    /'; fi
 done
 
+if ! kill -0 "$gw_pid" 2>/dev/null; then
+  result "gateway still running after the load" 1 "$(tail -5 "$work/gateway.log" | tr '\n' ' ')"
+fi
+
 # 5. the write traffic kept every counter right
 bad=$(PGDATABASE=$db psql -X -At -F ' ' -f tests/backup/invariants.sql 2>&1 | awk '$NF != 0')
 result "counters and gamification agree with their rows after the load" "$([ -z "$bad" ] && echo 0 || echo 1)" "$bad"
