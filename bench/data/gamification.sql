@@ -12,6 +12,9 @@
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 SET max_parallel_workers_per_gather = 0;
+-- bulk work: big sorts and hashes in memory, no wait for each commit's flush
+SET work_mem = '256MB';
+SET synchronous_commit = off;
 SET session_replication_role = replica;
 
 INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at)

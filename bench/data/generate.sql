@@ -18,6 +18,9 @@
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 SET max_parallel_workers_per_gather = 0;
+-- bulk work: big sorts and hashes in memory, no wait for each commit's flush
+SET work_mem = '256MB';
+SET synchronous_commit = off;
 SELECT setseed(0.5);
 \timing off
 
