@@ -79,13 +79,17 @@ CREATE TABLE lms.user_achievements (
 -- a new achievement is granted set-based to everyone who qualifies
 CREATE INDEX user_achievements_by_achievement ON lms.user_achievements (achievement_id);
 
-INSERT INTO lms.achievements (code, title, description, points, kind, threshold, is_builtin) VALUES
-  ('first_lesson', 'First steps', 'Complete your first lesson.', 10, 'lessons_completed', 1, true),
-  ('ten_lessons', 'Keen learner', 'Complete 10 lessons.', 50, 'lessons_completed', 10, true),
-  ('first_course', 'Graduate', 'Complete your first course.', 50, 'courses_completed', 1, true),
-  ('streak_7', 'One week streak', 'Learn 7 days in a row.', 50, 'streak_days', 7, true),
-  ('points_1000', 'Point collector', 'Reach 1000 points.', 0, 'points_total', 1000, true),
-  ('quiz_perfect', 'Perfectionist', 'Score 100 % on a quiz.', 20, 'quiz_perfect', 1, true);
+-- (a fixed created_at, so a restored database holds exactly the same seeded rows)
+INSERT INTO lms.achievements (code, title, description, points, kind, threshold, is_builtin, created_at)
+SELECT code, title, description, points, kind, threshold, true, timestamptz '2026-01-01 00:00:00+00'
+  FROM (VALUES
+  ('first_lesson', 'First steps', 'Complete your first lesson.', 10, 'lessons_completed', 1),
+  ('ten_lessons', 'Keen learner', 'Complete 10 lessons.', 50, 'lessons_completed', 10),
+  ('first_course', 'Graduate', 'Complete your first course.', 50, 'courses_completed', 1),
+  ('streak_7', 'One week streak', 'Learn 7 days in a row.', 50, 'streak_days', 7),
+  ('points_1000', 'Point collector', 'Reach 1000 points.', 0, 'points_total', 1000),
+  ('quiz_perfect', 'Perfectionist', 'Score 100 % on a quiz.', 20, 'quiz_perfect', 1))
+  AS v(code, title, description, points, kind, threshold);
 
 -- The seeded achievements come back with CREATE EXTENSION; pg_dump keeps the others.
 SELECT pg_catalog.pg_extension_config_dump('lms.achievements', 'WHERE NOT is_builtin');
