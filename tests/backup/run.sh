@@ -25,7 +25,6 @@ for t in $tables; do
   [ "$a" = "$b" ] && [ "${a%% *}" -gt 0 -o "$t" != lms.users ] && check ok "$t: ${a%% *} rows back" \
     || check fail "$t: source '$a', restored '$b'"
 done
-rows=$(q $src -c "SELECT sum(n_live_tup) FROM pg_stat_user_tables WHERE schemaname = 'lms'")
 seqsql="SELECT string_agg(sequencename || '=' || coalesce(last_value, 0), ',' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'lms'"
 [ "$(q $src -c "$seqsql")" = "$(q $dst -c "$seqsql")" ] && check ok "sequences restored" || check fail "sequences restored"
 q $dst -c "SELECT lms.create_user('after-restore@example.com', 'password123', 'After Restore')" >/dev/null \

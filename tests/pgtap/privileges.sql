@@ -20,30 +20,30 @@ SELECT is(
   0::bigint, 'lms_gateway may execute every API function');
 
 SELECT is(
-  (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
+  (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc p
     WHERE p.pronamespace = 'lms'::regnamespace AND p.proname NOT LIKE 'api\_%'
       AND has_function_privilege('lms_gateway', p.oid, 'EXECUTE')),
   NULL, 'lms_gateway may execute nothing but API functions');
 
 SELECT is(
-  (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
+  (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc p
     WHERE p.pronamespace = 'lms'::regnamespace
       AND (p.proacl IS NULL OR EXISTS (SELECT FROM aclexplode(p.proacl) a WHERE a.grantee = 0))),
   NULL, 'PUBLIC may execute no function of the extension');
 
 SELECT is(
-  (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
+  (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc p
     WHERE p.pronamespace = 'lms'::regnamespace AND p.proname LIKE 'api\_%' AND NOT p.prosecdef),
   NULL, 'every API function is SECURITY DEFINER');
 
 SELECT is(
-  (SELECT array_agg(p.oid::regprocedure::text ORDER BY 1) FROM pg_proc p
+  (SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc p
     WHERE p.pronamespace = 'lms'::regnamespace AND p.prosecdef
       AND NOT coalesce('search_path=pg_catalog, pg_temp' = ANY (p.proconfig), false)),
   NULL, 'every SECURITY DEFINER function pins search_path = pg_catalog, pg_temp');
 
 SELECT is(
-  (SELECT array_agg(c.relname::text ORDER BY 1) FROM pg_class c
+  (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c
     WHERE c.relnamespace = 'lms'::regnamespace AND has_table_privilege('lms_analyst', c.oid, 'SELECT')),
   ARRAY['course_stats', 'learner_activity'], 'lms_analyst reads exactly the analyst views');
 

@@ -1,6 +1,6 @@
 -- Schema: every table of the contract, its keys, and the CHECK constraints for every stated range.
 BEGIN;
-SELECT plan(40);
+SELECT plan(42);
 
 SELECT has_table('lms', t, 'table lms.' || t) FROM unnest(ARRAY[
   'users', 'sessions', 'courses', 'course_prerequisites', 'modules', 'lessons', 'quizzes',
