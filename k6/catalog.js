@@ -18,14 +18,16 @@ export const options = {
   }),
 };
 
-// ids seen on list pages, reused by later iterations of the same VU
+// ids seen on list pages, reused by later iterations of the same VU, and how many list pages
+// the catalog has (learned from the first answer's total)
 let known = [];
+let pages = 1;
 
 export function browse() {
   let items = [];
   group('list', () => {
     const roll = Math.random();
-    let q = `?page=${1 + Math.floor(Math.random() * 5)}&limit=20`;
+    let q = `?page=${1 + Math.floor(Math.random() * pages)}&limit=20`;
     if (roll < 0.2) q = `?category=${pick(CATEGORIES)}&limit=20`;
     else if (roll < 0.3) q = `?q=${pick(WORDS)}&limit=20`;
     const r = get('GET /courses', `/courses${q}`);
@@ -36,11 +38,12 @@ export function browse() {
       'list is public-cacheable': (x) => String(x.headers['Cache-Control'] || '').indexOf('public') >= 0,
     });
     if (b !== null && Array.isArray(b.items)) items = b.items;
+    if (b !== null && typeof b.total === 'number' && !/[?&](q|category)=/.test(q)) pages = Math.max(1, Math.min(5, Math.ceil(b.total / 20)));
   });
   if (items.length > 0) known = known.concat(items.map((c) => c.id)).slice(-200);
   think();
-  const pages = 1 + Math.floor(Math.random() * 2);
-  for (let i = 0; i < pages && known.length > 0; i++) {
+  const visits = 1 + Math.floor(Math.random() * 2);
+  for (let i = 0; i < visits && known.length > 0; i++) {
     group('course page', () => {
       const id = pick(known);
       const r = get('GET /courses/:id', `/courses/${id}`);

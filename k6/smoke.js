@@ -63,11 +63,14 @@ export function smoke() {
 
   let course = null;
   group('catalog', () => {
-    const list = get('GET /courses', '/courses?limit=5');
+    const list = get('GET /courses', '/courses?limit=100');
     check(list, { 'courses page': (r) => r.status === 200 && isPage(json(r)) && json(r).items.length > 0 });
     const items = isPage(json(list)) ? json(list).items : [];
-    // a course without a capacity limit, so the smoke test never meets course_full
-    const open = items.find((c) => c.seats_left === null) || items[0];
+    // a course with a free seat, no prerequisite and more than one lesson, so the new learner
+    // can enroll and one completed lesson does not complete the course
+    const open = items.find((c) => (c.seats_left === null || c.seats_left > 0)
+      && c.lesson_count >= 2 && (c.prerequisite_course_ids || []).length === 0 && c.enroll_closes_at === null);
+    check(open, { 'an open course in the catalog': (c) => c !== undefined });
     if (!open) return;
     const res = get('GET /courses/:id', `/courses/${open.id}`);
     check(res, {

@@ -6,7 +6,8 @@
 # lms_gateway (login limit lifted, access log off, otherwise the defaults), runs each scenario
 # through bench/loadtest/measure.sh and keeps every output in $OUT (default
 # /tmp/lms-capacity-<SCALE>). RUN (default 60s) is the length of the runs with think times,
-# PEAK (default 30s) of the runs without. Each figure of the report names its file here.
+# PEAK (default 30s) of the runs without; LMS_GATEWAY_BIN another gateway binary. Each figure
+# of the report names its file here.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 scale=${1:?usage: capacity.sh SCALE}
@@ -21,7 +22,7 @@ export PGDATABASE=$db BASE_URL=http://127.0.0.1:$port LMS_POOL_DIR=$out/pool
 
 psql -X -q -d postgres -c "ALTER ROLE lms_gateway LOGIN" >/dev/null
 LMS_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=lms_gateway" LMS_LISTEN=127.0.0.1:$port \
-  LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off gateway/lms-gateway >"$out/gateway.log" 2>&1 &
+  LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off "${LMS_GATEWAY_BIN:-gateway/lms-gateway}" >"$out/gateway.log" 2>&1 &
 gw=$!
 trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null' EXIT
 for _ in $(seq 1 50); do curl -fs "$BASE_URL/ready" >/dev/null 2>&1 && break; sleep 0.2; done

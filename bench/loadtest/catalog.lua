@@ -5,6 +5,7 @@ package.path = (os.getenv("LMS_LOADTEST_DIR") or "bench/loadtest") .. "/?.lua;" 
 local c = require("common")
 local S = {}
 local courses = {}
+local pages = 1
 local categories = { "databases", "programming", "operations", "web", "data" }
 local words = { "sql", "postgresql", "http", "index", "json", "security" }
 local think = c.env("THINK", "1") ~= "0"
@@ -16,12 +17,13 @@ function S.init()
     if line:match("^%d+$") then courses[#courses + 1] = line end
   end
   f:close()
+  pages = math.max(1, math.min(5, math.ceil(#courses / 20)))   -- the first five pages, as far as they exist
 end
 
 function S.next_request()
   if math.random() < 1 / 3 then
     local r = math.random()
-    local q = "?page=" .. math.random(5) .. "&limit=20"
+    local q = "?page=" .. math.random(pages) .. "&limit=20"
     if r < 0.2 then q = "?category=" .. c.pick(categories) .. "&limit=20"
     elseif r < 0.3 then q = "?q=" .. c.pick(words) .. "&limit=20" end
     return c.request("GET", "/api/v1/courses" .. q, nil, nil, "GET /courses")

@@ -18,6 +18,7 @@ local interval = c.num("PROGRESS_INTERVAL", 5) * 1000
 local steps = c.num("WATCH_STEPS", 12)
 local login = c.env("LOGIN", "1") ~= "0" and 1 or 0
 local password = c.env("PASSWORD", "password123")
+local pages = 1       -- catalog pages among the first three that exist (courses.txt)
 
 local function body_login(u)
   return string.format('{"email":"%s","password":"%s"}', u.email, password)
@@ -30,7 +31,7 @@ local function kind(name, share, per_journey, build)
 end
 
 kind("student login", 0.80, login, function(l) return c.request("POST", "/api/v1/auth/login", body_login(l), nil, "POST /auth/login") end)
-kind("student list", 0.80, 1, function() return c.request("GET", "/api/v1/courses?page=" .. math.random(3) .. "&limit=20", nil, nil, "GET /courses") end)
+kind("student list", 0.80, 1, function() return c.request("GET", "/api/v1/courses?page=" .. math.random(pages) .. "&limit=20", nil, nil, "GET /courses") end)
 kind("student course", 0.80, 2, function(l) return c.request("GET", "/api/v1/courses/" .. l.course_id, nil, l.token, "GET /courses/:id") end)
 kind("student enrollments", 0.80, 1, function(l) return c.request("GET", "/api/v1/enrollments/me?status=active&limit=20", nil, l.token, "GET /enrollments/me") end)
 kind("student progress read", 0.80, 1, function(l) return c.request("GET", "/api/v1/progress/courses/" .. l.course_id, nil, l.token, "GET /progress/courses/:id") end)
@@ -79,6 +80,9 @@ function S.init(thread_no, threads)
   end
   instructors = c.staff("instructor")
   admins = c.staff("admin")
+  local n = 0
+  for _ in io.lines(c.env("LMS_POOL_DIR", "/tmp/lms-loadtest") .. "/courses.txt") do n = n + 1 end
+  pages = math.max(1, math.min(3, math.ceil(n / 20)))
 end
 
 function S.next_request()
