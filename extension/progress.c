@@ -6,16 +6,16 @@
  *	 1. one read of the lesson, its course and the learner's enrollment (access rules);
  *	 2. when this write completes the lesson: the lesson row (KEY SHARE, against a concurrent
  *		unpublish), then the course row if it may also complete the course;
- *	 3. the enrollment row, updated (last activity) and so locked: every write of one learner in
- *		one course is serialized here, which is what makes step 4's answer exact;
- *	 4. the lesson_progress row upserted (monotonic maxima, latest position), its previous
- *		state read in the same statement;
- *	 5. only when THIS call flipped is_completed from false to true: the enrollment's and the
- *		module's completed counters, the lesson's points, and, when the last lesson completes,
- *		the enrollment's completion, the course's active count and the course bonus.
+ *	 3. one statement updating the enrollment (last activity; its row lock serializes this
+ *		learner's writes in the course) and upserting the lesson_progress row (monotonic
+ *		maxima, latest position);
+ *	 4. when the write reaches completion: a guarded UPDATE ... WHERE NOT is_completed, which
+ *		flips the row for exactly one caller, whatever the retries and concurrent duplicates;
+ *	 5. only for that caller: the enrollment's and the module's completed counters, the
+ *		lesson's points, and, when the last lesson completes, the enrollment's completion, the
+ *		course's active count and the course bonus.
  * Nothing scans the course's lessons or the learner's progress: every step is a key lookup.
- * The flip is detected under the enrollment lock taken in step 3, so retries and concurrent
- * duplicates see the row their predecessor committed and never count a completion twice.
+ * A steady-state write (no completion) is two statements plus the scoring hooks.
  */
 #include "postgres.h"
 
@@ -36,8 +36,8 @@
 static SPIPlanPtr read_plan = NULL;
 static SPIPlanPtr lock_lesson_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
-static SPIPlanPtr touch_plan = NULL;
-static SPIPlanPtr upsert_plan = NULL;
+static SPIPlanPtr write_plan = NULL;
+static SPIPlanPtr flip_plan = NULL;
 static SPIPlanPtr count_plan = NULL;
 static SPIPlanPtr module_plan = NULL;
 static SPIPlanPtr course_done_plan = NULL;
@@ -70,9 +70,9 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 {
 	static const Oid read_types[2] = {INT8OID, INT8OID};
 	static const Oid lock_types[1] = {INT8OID};
-	static const Oid touch_types[4] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT4OID};
-	static const Oid upsert_types[10] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
-	INT4OID, BOOLOID, TIMESTAMPTZOID, BOOLOID};
+	static const Oid write_types[9] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
+	INT4OID, TIMESTAMPTZOID, INT8OID};
+	static const Oid flip_types[3] = {INT8OID, INT8OID, TIMESTAMPTZOID};
 	static const Oid count_types[2] = {INT8OID, TIMESTAMPTZOID};
 	static const Oid module_types[2] = {INT8OID, INT8OID};
 	TimestampTz now = lms_now();
@@ -88,8 +88,7 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 				enrollment_id;
 	bool		avail_null,
 				exp_null,
-				was_completed,
-				now_completed,
+				flipped,
 				want_complete;
 	TimestampTz avail,
 				exp;
@@ -208,69 +207,81 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 		lms_exec(lock_course_plan, args, NULL, false, 1);
 	}
 
-	/* 3. last activity on the enrollment; the row lock serializes this learner's writes */
-	args[0] = Int64GetDatum(enrollment_id);
-	args[1] = TimestampTzGetDatum(now);
-	args[2] = Int64GetDatum(in->lesson_id);
-	args[3] = Int32GetDatum(position);
-	nulls[3] = force_complete ? 'n' : ' ';
-	lms_plan(&touch_plan,
-			 "UPDATE lms.enrollments SET last_activity_at = $2, last_lesson_id = $3, "
-			 "       last_position_seconds = coalesce($4, last_position_seconds) "
-			 "WHERE id = $1 AND (status = 'completed' OR (status = 'active' "
-			 "      AND (expires_at IS NULL OR expires_at > $2))) "
-			 "RETURNING status, completed_lessons", 4, touch_types);
-	lms_exec(touch_plan, args, nulls, false, 0);
-	if (SPI_processed != 1)
-		return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
-	old_status = lms_col_text(0, 1);
-	completed_lessons = lms_col_int32(0, 2, 0);
-
 	/*
-	 * 4. the upsert. Its RETURNING also reads the row as the previous writer left it: the
-	 * statement's snapshot is taken after step 3 acquired the enrollment lock, so it shows
-	 * every committed earlier write of this learner, and (same command) not this one.
+	 * 3+4. one statement: last activity on the enrollment (its row lock serializes this
+	 * learner's writes in the course; no row when the enrollment was dropped or expired
+	 * meanwhile), then the lesson_progress upsert: monotonic maxima, latest position (kept by
+	 * the quiz path). ON CONFLICT works on the latest committed row, so is_completed as
+	 * returned is current.
 	 */
-	memset(nulls, ' ', sizeof(nulls));
 	args[0] = Int64GetDatum(in->user_id);
 	args[1] = Int64GetDatum(in->lesson_id);
 	args[2] = Int64GetDatum(course_id);
 	args[3] = Int64GetDatum(module_id);
 	args[4] = Int32GetDatum(watched);
 	args[5] = Int32GetDatum(position);
+	nulls[5] = force_complete ? 'n' : ' ';
 	args[6] = Int32GetDatum(pct);
-	args[7] = BoolGetDatum(want_complete);
-	args[8] = TimestampTzGetDatum(now);
-	args[9] = BoolGetDatum(force_complete);
-	lms_plan(&upsert_plan,
+	args[7] = TimestampTzGetDatum(now);
+	args[8] = Int64GetDatum(enrollment_id);
+	lms_plan(&write_plan,
+			 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
+			 "             last_position_seconds = coalesce($6, last_position_seconds) "
+			 "           WHERE id = $9 AND (status = 'completed' OR (status = 'active' "
+			 "                 AND (expires_at IS NULL OR expires_at > $8))) "
+			 "           RETURNING status, completed_lessons) "
 			 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
 			 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
 			 "  completed_at, started_at, updated_at) "
-			 "VALUES ($1, $2, $3, $4, $5, $6, $7::numeric / 100, $8, CASE WHEN $8 THEN $9 END, $9, $9) "
+			 "SELECT $1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8 FROM t "
 			 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
 			 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
-			 "  last_position_seconds = CASE WHEN $10 THEN lp.last_position_seconds "
+			 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
 			 "                               ELSE EXCLUDED.last_position_seconds END, "
 			 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
-			 "  is_completed = lp.is_completed OR EXCLUDED.is_completed, "
-			 "  completed_at = coalesce(lp.completed_at, EXCLUDED.completed_at), "
 			 "  updated_at = EXCLUDED.updated_at "
 			 "RETURNING watched_seconds, last_position_seconds, completion_percentage, "
 			 "          is_completed, completed_at, "
-			 "          (SELECT o.is_completed FROM lms.lesson_progress o "
-			 "           WHERE o.user_id = $1 AND o.lesson_id = $2)", 10, upsert_types);
-	lms_exec(upsert_plan, args, nulls, false, 0);
+			 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
+			 9, write_types);
+	lms_exec(write_plan, args, nulls, false, 0);
+	if (SPI_processed != 1)
+		return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
 	r_watched = lms_col_text(0, 1);
 	r_position = lms_col_text(0, 2);
 	r_pct = lms_col_text(0, 3);
 	r_done = lms_col_bool(0, 4, false);
 	r_at = lms_col_ts(0, 5, &r_at_null);
-	was_completed = lms_col_bool(0, 6, false);
-	now_completed = r_done;
+	old_status = lms_col_text(0, 6);
+	completed_lessons = lms_col_int32(0, 7, 0);
 	status = old_status;
 
+	/*
+	 * 4b. the completion itself, guarded: only an UPDATE that finds the row not completed
+	 * flips it. A concurrent duplicate waits on the row lock, re-checks the condition on the
+	 * committed row and flips nothing, so exactly one call counts the completion.
+	 */
+	flipped = false;
+	if (want_complete && !r_done)
+	{
+		args[0] = Int64GetDatum(in->user_id);
+		args[1] = Int64GetDatum(in->lesson_id);
+		args[2] = TimestampTzGetDatum(now);
+		lms_plan(&flip_plan,
+				 "UPDATE lms.lesson_progress SET is_completed = true, completed_at = $3 "
+				 "WHERE user_id = $1 AND lesson_id = $2 AND NOT is_completed RETURNING completed_at",
+				 3, flip_types);
+		lms_exec(flip_plan, args, NULL, false, 0);
+		if (SPI_processed == 1)
+		{
+			flipped = true;
+			r_done = true;
+			r_at = lms_col_ts(0, 1, &r_at_null);
+		}
+	}
+
 	/* 5. exactly once: only the call that flipped the row counts and awards */
-	if (!was_completed && now_completed)
+	if (flipped)
 	{
 		done->lesson_completed = true;
 		args[0] = Int64GetDatum(enrollment_id);
