@@ -44,9 +44,13 @@ measure smoke smoke DURATION=5s
 measure catalog catalog CONNECTIONS=500 DURATION="$run"
 measure catalog-peak catalog CONNECTIONS="$peak_conns" THINK=0 DURATION="$peak"
 measure video-1000 video_progress CONNECTIONS=1000 DURATION="$run"
+# 1,000 connections writing every 1 s / 0.5 s: the write rate of 5,000 / 10,000 watchers at 5 s
+measure video-5000eq video_progress CONNECTIONS=1000 PROGRESS_INTERVAL=1 DURATION="$run"
+measure video-10000eq video_progress CONNECTIONS=1000 PROGRESS_INTERVAL=0.5 DURATION="$run"
 measure video-peak video_progress CONNECTIONS="$peak_conns" THINK=0 DURATION="$peak"
 measure realistic realistic CONNECTIONS=100 DURATION="$run"
 measure realistic-peak realistic CONNECTIONS="$peak_conns" THINK=0 DURATION="$peak"
+measure realistic-peak-nologin realistic CONNECTIONS="$peak_conns" THINK=0 LOGIN=0 DURATION="$peak"
 measure spike-200 enrollment_spike CONNECTIONS=200 SEATS=150 DURATION=5s
 measure spike-1000 enrollment_spike CONNECTIONS=1000 SEATS=500 DURATION=8s
 echo "results in $out"
