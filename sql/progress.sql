@@ -145,6 +145,18 @@ SELECT pg_temp.p(lms.api_progress_record(:'t_ann', :'l_video', '{}', '{"watched_
 SELECT body::jsonb->'points_awarded' AS points FROM lms.api_progress_record(:'t_ann', :'l_text', '{}', '{"completed":true}');
 SELECT active_enrollments FROM lms.courses WHERE id = :c;
 SELECT * FROM lms.api_progress_course(:'t_ann', :'c', '{}', NULL);
+-- a lesson added after completion: the enrollment stays completed (5 of 6); completing the new
+-- lesson counts it and awards its points once, and no second course bonus
+INSERT INTO lms.lessons (module_id, course_id, title, kind, position) VALUES (:m2, :c, 'Bonus', 'text', 4)
+RETURNING id AS l_bonus \gset
+SELECT * FROM lms.course_progress(:ann, :c);
+SELECT status AS r_status, body AS r_body FROM lms.api_progress_record(:'t_ann', :'l_bonus', '{}', '{"completed":true}') \gset
+SELECT pg_temp.p(ROW(:r_status, :'r_body')::lms.api_response);
+SELECT (:'r_body'::jsonb->>'points_awarded')::int > 0 AS points_awarded;
+SELECT count(*) FILTER (WHERE reason = 'course_completed') AS course_bonuses,
+       count(*) FILTER (WHERE reason = 'lesson_completed') AS lesson_awards
+FROM lms.points_ledger WHERE user_id = :ann;
+SELECT active_enrollments FROM lms.courses WHERE id = :c;
 
 -- dropped: no writes, no progress read
 SELECT lms.unenroll(:bob, :c);
