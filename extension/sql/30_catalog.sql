@@ -65,7 +65,8 @@ CREATE INDEX courses_published_newest ON lms.courses (created_at DESC, id DESC) 
 -- courses.lesson_count / total_duration_seconds and modules.lesson_count count published lessons;
 -- enrollments.completed_lessons and module_progress.completed_lessons count the completed ones.
 -- A trigger on lms.lessons keeps them right for every writer (the authoring API, demo loaders,
--- a DBA's UPDATE): a write that does not change publication costs O(1); publishing or
+-- a DBA's UPDATE, pg_restore): an insert recounts its course and module, an update that does
+-- not change publication costs O(1); publishing or
 -- unpublishing a lesson also visits the learners who completed it (lesson_progress_by_lesson),
 -- since each of their completed_lessons changes. Learners' lesson_progress rows are kept, so
 -- republishing gives their completions back. Writers must not adjust these counters themselves.
@@ -118,12 +119,21 @@ AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     IF NEW.is_published THEN
-      -- a new lesson has no completions yet: only the course and module counts move
-      UPDATE lms.courses
-         SET lesson_count = lesson_count + 1,
-             total_duration_seconds = total_duration_seconds + NEW.duration_seconds
-       WHERE id = NEW.course_id;
-      UPDATE lms.modules SET lesson_count = lesson_count + 1 WHERE id = NEW.module_id;
+      -- A new lesson has no completions yet: only the course and module counts move. They are
+      -- recounted rather than incremented, so that pg_restore (which COPYs lessons into courses
+      -- whose counters were restored already) ends with the right figures. Recounting is an
+      -- index range over one course's lessons: fine for an authoring write. The row locks come
+      -- first so that the recount, a statement of its own, sees concurrent inserts.
+      PERFORM 1 FROM lms.courses WHERE id = NEW.course_id FOR UPDATE;
+      UPDATE lms.courses c
+         SET lesson_count = x.n, total_duration_seconds = x.d
+        FROM (SELECT count(*) AS n, coalesce(sum(l.duration_seconds), 0) AS d
+                FROM lms.lessons l WHERE l.course_id = NEW.course_id AND l.is_published) x
+       WHERE c.id = NEW.course_id;
+      PERFORM 1 FROM lms.modules WHERE id = NEW.module_id FOR UPDATE;
+      UPDATE lms.modules m
+         SET lesson_count = (SELECT count(*) FROM lms.lessons l WHERE l.module_id = NEW.module_id AND l.is_published)
+       WHERE m.id = NEW.module_id;
     END IF;
     RETURN NULL;
   ELSIF TG_OP = 'DELETE' THEN

@@ -9,7 +9,7 @@ pass=0; fail=0
 check() { if [ "$1" = ok ]; then pass=$((pass+1)); echo "ok - $2"; else fail=$((fail+1)); echo "not ok - $2"; fi; }
 q() { psql -X -At -v ON_ERROR_STOP=1 -d "$@"; }
 
-for db in $src $dst; do psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null; done
+for db in $src $dst; do psql -X -q -d postgres -c "SET client_min_messages=warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null; done
 q $src -c "SET client_min_messages=warning" -c "CREATE EXTENSION lms CASCADE" >/dev/null \
   && q $src -q -f demo/seed.sql >/dev/null && check ok "demo data loaded" || check fail "demo data loaded"
 
