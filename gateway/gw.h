@@ -96,6 +96,7 @@ struct cJSON *query_to_json(const char *qs, char *badkey, size_t badkeysz);
 int json_body_valid(const char *buf, size_t len);
 int content_type_is_json(const char *ct);
 int token_from_request(const char *authorization, const char *cookie, char *out, size_t outsz);
+int token_chars_valid(const char *s);
 int cookie_value(const char *cookie, const char *name, const char **val, size_t *vlen);
 int accepts_gzip(const char *accept_encoding);
 int request_id_valid(const char *s);
@@ -115,8 +116,9 @@ enum exec_outcome {
 
 struct exec_result {
     int status;
-    char *body;          /* malloc'd, NULL for no body */
+    const char *body;    /* points into the libpq result, NULL for no body */
     size_t body_len;
+    void *owner;         /* the PGresult, released by pool_result_free */
 };
 
 int pool_init(const char *primary, const char *replica, int size, int timeout_ms,
@@ -124,6 +126,7 @@ int pool_init(const char *primary, const char *replica, int size, int timeout_ms
 int pool_exec(int route, int read_only, const char *token, const char *arg,
               const char *query, const char *body, struct exec_result *res);
 int pool_ping(void);
+void pool_result_free(struct exec_result *res);
 void pool_stats(int *size, int *in_use, int *waiting);
 void pool_shutdown(void);
 
@@ -134,7 +137,24 @@ void ratelimit_init(void);
 int ratelimit_check(int bucket, const char *client, int per_minute, time_t now);
 enum { RL_LOGIN = 0, RL_GLOBAL = 1 };
 
+/* ---------------------------------------------------------------- byte buffers (buf.c) */
+
+struct sbuf {
+    char *data;
+    size_t len, cap;
+    int oom;
+};
+
+void sb_reserve(struct sbuf *b, size_t extra);
+void sb_append(struct sbuf *b, const void *p, size_t n);
+void sb_puts(struct sbuf *b, const char *s);
+void sb_printf(struct sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sb_free(struct sbuf *b);
+
 /* ---------------------------------------------------------------- metrics (metrics.c) */
+
+/* metric slots besides the routes of the table */
+enum { MR_UNMATCHED = -1, MR_HEALTH = -2, MR_READY = -3, MR_METRICS = -4, MR_OPENAPI = -5 };
 
 void metrics_init(void);
 void metrics_observe(int route, int status, double ms);
@@ -146,6 +166,7 @@ char *metrics_summary_json(void);
 
 struct mg_connection;
 int http_handle(struct mg_connection *conn, void *cbdata);
+int http_library_error(struct mg_connection *conn, int status, const char *msg);
 void http_init(void);
 
 /* the OpenAPI document, embedded at build time (openapi.c) */

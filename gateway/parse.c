@@ -1,0 +1,820 @@
+/*
+ * parse.c — everything the gateway parses itself, as pure functions.
+ *
+ * Ids, certificate codes, query strings, JSON bodies, content types, tokens and cookies,
+ * Accept-Encoding, request ids, If-None-Match, timestamps and forwarded addresses. None of
+ * them touch civetweb or libpq, so tests/fuzz/fuzz_parse.c calls them directly. Whatever
+ * reaches PostgreSQL from here is valid UTF-8 without NUL, so an input error never turns
+ * into a raised SQL error (a 500).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "gw.h"
+
+/*
+ * A path id: decimal digits only, 1 .. 2^63-1 (leading zeros allowed and dropped), written
+ * normalised into out. Anything else is 400 invalid_id.
+ */
+int
+parse_id(const char *s, size_t n, char *out, size_t outsz)
+{
+    static const char max[] = "9223372036854775807";
+    size_t i = 0;
+
+    if (n == 0)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (s[k] < '0' || s[k] > '9')
+            return 0;
+    while (i < n && s[i] == '0')
+        i++;
+    n -= i;
+    s += i;
+    if (n == 0 || n > 19 || n + 1 > outsz)
+        return 0;
+    if (n == 19 && memcmp(s, max, 19) > 0)
+        return 0;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/*
+ * A certificate code in the path: 1..64 URL-safe characters. Anything else cannot be a
+ * code the extension issued, so the caller answers 404 without asking the database.
+ */
+int
+parse_code(const char *s, size_t n, char *out, size_t outsz)
+{
+    if (n == 0 || n > 64 || n + 1 > outsz)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+
+        if (!(isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~'))
+            return 0;
+    }
+    memcpy(out, s, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/* The value of one hex digit, -1 when c is not one. */
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Percent-decode n bytes into dst (which has room for n bytes); '+' becomes a space in
+ * query strings. A malformed escape is kept literally, as browsers do. Returns the length.
+ */
+size_t
+url_decode(const char *src, size_t n, char *dst, int plus_is_space)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (src[i] == '%' && i + 2 < n && hexval((unsigned char)src[i + 1]) >= 0
+            && hexval((unsigned char)src[i + 2]) >= 0) {
+            dst[o++] = (char)(hexval((unsigned char)src[i + 1]) * 16
+                              + hexval((unsigned char)src[i + 2]));
+            i += 2;
+        } else if (src[i] == '+' && plus_is_space)
+            dst[o++] = ' ';
+        else
+            dst[o++] = src[i];
+    }
+    return o;
+}
+
+/*
+ * Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF) and no NUL:
+ * exactly what PostgreSQL text and jsonb accept in a UTF-8 database.
+ */
+int
+utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+
+    while (i < n) {
+        unsigned char c = s[i];
+
+        if (c == 0)
+            return 0;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+                return 0;
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80)
+                return 0;
+            if (c == 0xE0 && s[i + 1] < 0xA0)
+                return 0;
+            if (c == 0xED && s[i + 1] > 0x9F)
+                return 0;
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80
+                || (s[i + 3] & 0xC0) != 0x80)
+                return 0;
+            if (c == 0xF0 && s[i + 1] < 0x90)
+                return 0;
+            if (c == 0xF4 && s[i + 1] > 0x8F)
+                return 0;
+            i += 4;
+        } else
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * The query string as a JSON object of strings (docs/calling-convention.md): pairs split on
+ * '&', keys and values percent-decoded with '+' as space, a key without '=' maps to "", a
+ * repeated key keeps the last value. Returns NULL when a key or value is not valid UTF-8
+ * (the offending key, sanitised, in badkey), so the caller answers 400 validation_failed.
+ */
+struct cJSON *
+query_to_json(const char *qs, char *badkey, size_t badkeysz)
+{
+    cJSON *obj = cJSON_CreateObject();
+    size_t qlen = qs ? strlen(qs) : 0;
+    char *buf;
+    int pairs = 0;
+
+    if (badkeysz)
+        badkey[0] = '\0';
+    if (!obj)
+        return NULL;
+    if (qlen == 0)
+        return obj;
+    buf = malloc(qlen + 2);
+    if (!buf) {
+        cJSON_Delete(obj);
+        return NULL;
+    }
+    for (const char *p = qs; p < qs + qlen;) {
+        const char *amp = memchr(p, '&', (size_t)(qs + qlen - p));
+        const char *end = amp ? amp : qs + qlen;
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        const char *kend = eq ? eq : end;
+        size_t klen, vlen;
+        char *key = buf, *val;
+
+        if (kend > p && ++pairs <= 256) {
+            klen = url_decode(p, (size_t)(kend - p), key, 1);
+            key[klen] = '\0';
+            val = key + klen + 1;
+            vlen = eq ? url_decode(eq + 1, (size_t)(end - eq - 1), val, 1) : 0;
+            val[vlen] = '\0';
+            if (!utf8_valid(key, klen) || !utf8_valid(val, vlen)) {
+                if (badkeysz) {
+                    size_t k = 0;
+
+                    for (size_t i = 0; i < klen && k + 1 < badkeysz; i++)
+                        badkey[k++] = isalnum((unsigned char)key[i]) || key[i] == '_'
+                                          ? key[i] : '?';
+                    badkey[k] = '\0';
+                }
+                free(buf);
+                cJSON_Delete(obj);
+                return NULL;
+            }
+            if (cJSON_GetObjectItemCaseSensitive(obj, key))
+                cJSON_ReplaceItemInObjectCaseSensitive(obj, key, cJSON_CreateString(val));
+            else
+                cJSON_AddStringToObject(obj, key, val);
+        }
+        p = end + 1;
+    }
+    free(buf);
+    return obj;
+}
+
+/* ---- strict JSON grammar (RFC 8259) with PostgreSQL's extra rules ---- */
+
+struct jp {
+    const unsigned char *p, *end;
+    int depth;
+};
+
+/* Skip JSON whitespace (the four characters RFC 8259 allows). */
+static void
+jp_ws(struct jp *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+        j->p++;
+}
+
+/* Read the four hex digits of a \\u escape. */
+static int
+jp_hex4(struct jp *j, unsigned *out)
+{
+    unsigned v = 0;
+
+    if (j->end - j->p < 4)
+        return 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(j->p[i]);
+
+        if (h < 0)
+            return 0;
+        v = v * 16 + (unsigned)h;
+    }
+    j->p += 4;
+    *out = v;
+    return 1;
+}
+
+/*
+ * A string: no raw control characters, valid escapes, \u0000 refused and surrogates only
+ * as proper pairs (jsonb rejects both), raw bytes valid UTF-8.
+ */
+static int
+jp_string(struct jp *j)
+{
+    j->p++; /* opening quote */
+    while (j->p < j->end) {
+        unsigned char c = *j->p;
+
+        if (c == '"') {
+            j->p++;
+            return 1;
+        }
+        if (c < 0x20)
+            return 0;
+        if (c == '\\') {
+            unsigned u, lo;
+
+            j->p++;
+            if (j->p >= j->end)
+                return 0;
+            c = *j->p++;
+            if (c == 'u') {
+                if (!jp_hex4(j, &u) || u == 0)
+                    return 0;
+                if (u >= 0xDC00 && u <= 0xDFFF)
+                    return 0;
+                if (u >= 0xD800 && u <= 0xDBFF) {
+                    if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+                        return 0;
+                    j->p += 2;
+                    if (!jp_hex4(j, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+                        return 0;
+                }
+            } else if (!strchr("\"\\/bfnrt", c) || c == 0)
+                return 0;
+            continue;
+        }
+        if (c < 0x80) {
+            j->p++;
+            continue;
+        }
+        {
+            size_t len = (c >= 0xF0) ? 4 : (c >= 0xE0) ? 3 : 2;
+
+            if ((size_t)(j->end - j->p) < len || !utf8_valid((const char *)j->p, len))
+                return 0;
+            j->p += len;
+        }
+    }
+    return 0;
+}
+
+/* One or more decimal digits; false when there is none. */
+static int
+jp_digits(struct jp *j)
+{
+    const unsigned char *s = j->p;
+
+    while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+        j->p++;
+    return j->p > s;
+}
+
+/* A number in the strict grammar: no leading zeros, no "+", no bare "." (jsonb refuses them). */
+static int
+jp_number(struct jp *j)
+{
+    if (*j->p == '-')
+        j->p++;
+    if (j->p >= j->end)
+        return 0;
+    if (*j->p == '0')
+        j->p++;
+    else if (!jp_digits(j))
+        return 0;
+    if (j->p < j->end && *j->p == '.') {
+        j->p++;
+        if (!jp_digits(j))
+            return 0;
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+            j->p++;
+        if (!jp_digits(j))
+            return 0;
+    }
+    return 1;
+}
+
+/* true, false or null, spelled exactly. */
+static int
+jp_literal(struct jp *j, const char *lit)
+{
+    size_t n = strlen(lit);
+
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
+        return 0;
+    j->p += n;
+    return 1;
+}
+
+static int jp_value(struct jp *j);
+
+/* An object or array, members separated by commas, nesting bounded (no stack exhaustion). */
+static int
+jp_container(struct jp *j, char close, int object)
+{
+    if (++j->depth > 512)
+        return 0;
+    j->p++;
+    jp_ws(j);
+    if (j->p < j->end && *j->p == close) {
+        j->p++;
+        j->depth--;
+        return 1;
+    }
+    for (;;) {
+        jp_ws(j);
+        if (object) {
+            if (j->p >= j->end || *j->p != '"' || !jp_string(j))
+                return 0;
+            jp_ws(j);
+            if (j->p >= j->end || *j->p != ':')
+                return 0;
+            j->p++;
+        }
+        if (!jp_value(j))
+            return 0;
+        jp_ws(j);
+        if (j->p >= j->end)
+            return 0;
+        if (*j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (*j->p == close) {
+            j->p++;
+            j->depth--;
+            return 1;
+        }
+        return 0;
+    }
+}
+
+/* Any JSON value, dispatched on its first character. */
+static int
+jp_value(struct jp *j)
+{
+    jp_ws(j);
+    if (j->p >= j->end)
+        return 0;
+    switch (*j->p) {
+    case '{':
+        return jp_container(j, '}', 1);
+    case '[':
+        return jp_container(j, ']', 0);
+    case '"':
+        return jp_string(j);
+    case 't':
+        return jp_literal(j, "true");
+    case 'f':
+        return jp_literal(j, "false");
+    case 'n':
+        return jp_literal(j, "null");
+    default:
+        if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9'))
+            return jp_number(j);
+        return 0;
+    }
+}
+
+/*
+ * Validate a request body before any database work: it must be one JSON value that cJSON
+ * parses and that PostgreSQL's jsonb input accepts (strict numbers, no \u0000, paired
+ * surrogates, valid UTF-8, nesting at most 512). The text itself is passed on untouched,
+ * so 64-bit ids keep every digit.
+ */
+int
+json_body_valid(const char *buf, size_t len)
+{
+    struct jp j = {(const unsigned char *)buf, (const unsigned char *)buf + len, 0};
+    cJSON *doc;
+
+    if (len == 0 || !jp_value(&j))
+        return 0;
+    jp_ws(&j);
+    if (j.p != j.end)
+        return 0;
+    doc = cJSON_ParseWithLength(buf, len);
+    if (!doc)
+        return 0;
+    cJSON_Delete(doc);
+    return 1;
+}
+
+/*
+ * Content-Type of a body: application/json or any application/...+json (merge-patch and
+ * friends), parameters such as charset allowed, case-insensitive.
+ */
+int
+content_type_is_json(const char *ct)
+{
+    const char *semi, *end;
+    size_t n;
+
+    if (!ct)
+        return 0;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    semi = strchr(ct, ';');
+    end = semi ? semi : ct + strlen(ct);
+    while (end > ct && (end[-1] == ' ' || end[-1] == '\t'))
+        end--;
+    n = (size_t)(end - ct);
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return 1;
+    if (n > 17 && strncasecmp(ct, "application/", 12) == 0
+        && strncasecmp(end - 5, "+json", 5) == 0 && !memchr(ct + 12, '/', n - 12))
+        return 1;
+    return 0;
+}
+
+/*
+ * Find cookie `name` in a Cookie header ("a=b; c=d"). Returns 1 and points val/vlen at the
+ * value (surrounding double quotes removed), else 0.
+ */
+int
+cookie_value(const char *cookie, const char *name, const char **val, size_t *vlen)
+{
+    size_t nlen = strlen(name);
+    const char *p = cookie;
+
+    if (!cookie)
+        return 0;
+    while (*p) {
+        const char *end, *eq;
+
+        while (*p == ' ' || *p == '\t' || *p == ';')
+            p++;
+        if (!*p)
+            break;
+        end = strchr(p, ';');
+        if (!end)
+            end = p + strlen(p);
+        eq = memchr(p, '=', (size_t)(end - p));
+        if (eq) {
+            const char *ke = eq;
+
+            while (ke > p && (ke[-1] == ' ' || ke[-1] == '\t'))
+                ke--;
+            if ((size_t)(ke - p) == nlen && memcmp(p, name, nlen) == 0) {
+                const char *v = eq + 1, *ve = end;
+
+                while (*v == ' ' && v < ve)
+                    v++;
+                while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t'))
+                    ve--;
+                if (ve - v >= 2 && *v == '"' && ve[-1] == '"') {
+                    v++;
+                    ve--;
+                }
+                *val = v;
+                *vlen = (size_t)(ve - v);
+                return 1;
+            }
+        }
+        p = end;
+    }
+    return 0;
+}
+
+/* A token is printable ASCII without separators, at most 512 bytes: anything else is not ours. */
+static int
+token_chars_ok(const char *t, size_t n)
+{
+    if (n == 0 || n > 512)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)t[i] <= 0x20 || (unsigned char)t[i] >= 0x7F || t[i] == '"'
+            || t[i] == '\\' || t[i] == ';' || t[i] == ',')
+            return 0;
+    return 1;
+}
+
+/* Whether s could be a token (what token_from_request accepts); used for the login cookie. */
+int
+token_chars_valid(const char *s)
+{
+    return s && token_chars_ok(s, strlen(s));
+}
+
+/*
+ * The caller's token: `Authorization: Bearer <t>` (scheme case-insensitive) first, else the
+ * access_token cookie. Returns 1 with the token in out, 0 when there is none, -1 when one
+ * was sent but cannot be a token (the caller answers 401 unauthenticated).
+ */
+int
+token_from_request(const char *authorization, const char *cookie, char *out, size_t outsz)
+{
+    const char *t = NULL;
+    size_t n = 0;
+
+    if (authorization && strncasecmp(authorization, "Bearer", 6) == 0
+        && (authorization[6] == ' ' || authorization[6] == '\t' || authorization[6] == '\0')) {
+        t = authorization + 6;
+        while (*t == ' ' || *t == '\t')
+            t++;
+        n = strlen(t);
+        while (n > 0 && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+            n--;
+    } else if (!cookie_value(cookie, "access_token", &t, &n))
+        return 0;
+    else if (n == 0)
+        return 0; /* a cleared cookie */
+    if (!token_chars_ok(t, n) || n + 1 > outsz)
+        return -1;
+    memcpy(out, t, n);
+    out[n] = '\0';
+    return 1;
+}
+
+/*
+ * Whether Accept-Encoding allows gzip: "gzip" or "x-gzip" with q > 0, or "*" with q > 0
+ * when gzip is not named. "gzip;q=0" refuses it.
+ */
+int
+accepts_gzip(const char *ae)
+{
+    int star = 0;
+    const char *p = ae;
+
+    if (!ae)
+        return 0;
+    while (*p) {
+        const char *end = strchr(p, ','), *semi, *tend;
+        size_t n;
+        int q_zero = 0;
+
+        if (!end)
+            end = p + strlen(p);
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        for (semi = p; semi < end && *semi != ';'; semi++)
+            ;
+        if (semi == end)
+            semi = NULL;
+        tend = semi ? semi : end;
+        while (tend > p && (tend[-1] == ' ' || tend[-1] == '\t'))
+            tend--;
+        n = (size_t)(tend - p);
+        if (semi) {
+            const char *q = semi + 1;
+
+            while (q < end && (*q == ' ' || *q == '\t'))
+                q++;
+            if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+                const char *v = q + 2;
+
+                q_zero = 1;
+                for (; v < end && *v != ' ' && *v != ';'; v++)
+                    if (*v >= '1' && *v <= '9')
+                        q_zero = 0;
+            }
+        }
+        if ((n == 4 && strncasecmp(p, "gzip", 4) == 0)
+            || (n == 6 && strncasecmp(p, "x-gzip", 6) == 0))
+            return !q_zero;
+        if (n == 1 && *p == '*')
+            star = !q_zero;
+        p = *end ? end + 1 : end;
+    }
+    return star;
+}
+
+/* An X-Request-Id worth echoing: 1..128 characters of [A-Za-z0-9._:-]. */
+int
+request_id_valid(const char *s)
+{
+    size_t n = 0;
+
+    if (!s)
+        return 0;
+    for (; s[n]; n++) {
+        unsigned char c = (unsigned char)s[n];
+
+        if (n >= 128 || !(isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':'))
+            return 0;
+    }
+    return n > 0;
+}
+
+/*
+ * If-None-Match against our (weak) ETag with the weak comparison of RFC 9110: "*" matches,
+ * else any listed tag equal to ours once W/ is ignored.
+ */
+int
+etag_matches(const char *inm, const char *etag)
+{
+    const char *ours = etag, *p = inm;
+    size_t olen;
+
+    if (!inm || !etag)
+        return 0;
+    if (strncmp(ours, "W/", 2) == 0)
+        ours += 2;
+    olen = strlen(ours);
+    while (*p) {
+        const char *start, *close;
+
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        if (*p == '*')
+            return 1;
+        if (strncmp(p, "W/", 2) == 0)
+            p += 2;
+        if (*p != '"')
+            break;
+        start = p;
+        close = strchr(p + 1, '"');
+        if (!close)
+            break;
+        if ((size_t)(close + 1 - start) == olen && memcmp(start, ours, olen) == 0)
+            return 1;
+        p = close + 1;
+    }
+    return 0;
+}
+
+/* Exactly n decimal digits as an int (timestamp fields). */
+static int
+digits(const char *s, int n, int *out)
+{
+    int v = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm), no time zone games. */
+static long long
+days_from_civil(int y, int m, int d)
+{
+    long long era;
+    unsigned yoe, doy, doe;
+
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = (unsigned)(y - era * 400);
+    doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+/*
+ * An ISO 8601 timestamp as the extension writes it ("2026-01-02T03:04:05.678Z", or with a
+ * "+00:00"/"+0000"/"+00" offset, 'T' or ' ' between date and time) to Unix seconds. Used for
+ * the cookie lifetime on login. Returns 1 on success.
+ */
+int
+parse_iso8601(const char *s, time_t *out)
+{
+    int Y, M, D, h, mi, sec, oh = 0, om = 0, sign = 1;
+    const char *p;
+    size_t n;
+
+    if (!s)
+        return 0;
+    n = strlen(s);
+    if (n < 19 || !digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-'
+        || !digits(s + 8, 2, &D) || (s[10] != 'T' && s[10] != ' ') || !digits(s + 11, 2, &h)
+        || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
+        return 0;
+    if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || mi > 59 || sec > 60)
+        return 0;
+    p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return 0;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        sign = *p == '-' ? -1 : 1;
+        p++;
+        if (!digits(p, 2, &oh))
+            return 0;
+        p += 2;
+        if (*p == ':')
+            p++;
+        if (*p && !digits(p, 2, &om))
+            return 0;
+        if (*p)
+            p += 2;
+        if (oh > 23 || om > 59)
+            return 0;
+    }
+    if (*p)
+        return 0;
+    *out = (time_t)(days_from_civil(Y, M, D) * 86400LL + h * 3600 + mi * 60 + sec
+                    - sign * (oh * 3600 + om * 60));
+    return 1;
+}
+
+/*
+ * The client address used for rate limits and logs: the peer address, or behind a trusted
+ * proxy the rightmost X-Forwarded-For entry (the one our proxy appended). An entry that is
+ * not a plausible IP address falls back to the peer.
+ */
+int
+client_address(const char *remote, const char *xff, int trust_proxy, char *out, size_t outsz)
+{
+    if (trust_proxy && xff && *xff) {
+        const char *end = xff + strlen(xff), *start;
+
+        while (end > xff && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == ','))
+            end--;
+        start = end;
+        while (start > xff && start[-1] != ',')
+            start--;
+        while (start < end && (*start == ' ' || *start == '\t'))
+            start++;
+        if (end > start && (size_t)(end - start) < outsz && end - start <= 45) {
+            int ok = 1;
+
+            for (const char *c = start; c < end; c++)
+                if (!(isxdigit((unsigned char)*c) || *c == '.' || *c == ':'))
+                    ok = 0;
+            if (ok) {
+                memcpy(out, start, (size_t)(end - start));
+                out[end - start] = '\0';
+                return 1;
+            }
+        }
+    }
+    snprintf(out, outsz, "%s", remote ? remote : "");
+    return 0;
+}
+
+/* A fast 64-bit hash (FNV-1a over 8-byte words with a final mix) for ETags and buckets. */
+uint64_t
+hash64(const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ULL ^ n;
+
+    while (n >= 8) {
+        uint64_t w;
+
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    while (n--)
+        h = (h ^ *p++) * 1099511628211ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    return h;
+}
