@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Gateway benchmark: prints figures and the exact commands that produced them.
+#
+# Needs a RUNNING cluster whose database $PGDATABASE holds the lms extension (PGHOST,
+# PGPORT, PGUSER = superuser exported, as for tests/http/run.sh) and a built gateway.
+#   bench/gateway.sh                      BENCH_SECONDS=10 per run by default
+#   LMS_GATEWAY_BIN=... BENCH_SECONDS=30 bench/gateway.sh
+#
+# 1. GET /api/v1/gamification/me and POST /api/v1/progress/lessons/{id} with wrk at 64
+#    connections, beside pgbench -M prepared calling the same SQL function at 64 clients.
+# 2. GET /health (no database): the HTTP-only ceiling.
+# 3. 1,000 concurrent keep-alive connections on a mixed read load: errors, p99, gateway RSS
+#    idle and under load.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+bin=${LMS_GATEWAY_BIN:-$root/gateway/lms-gateway}
+secs=${BENCH_SECONDS:-10}
+conns=${BENCH_CONNECTIONS:-64}
+big=${BENCH_BIG_CONNECTIONS:-1000}
+learners=${BENCH_LEARNERS:-64}
+threads=$(nproc)
+: "${PGDATABASE:?PGDATABASE must name the database holding the lms extension}"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+work=$(mktemp -d)
+gw=""
+cleanup() { [ -n "$gw" ] && kill -TERM "$gw" 2>/dev/null && wait "$gw" 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+
+psql -X -q -c "ALTER ROLE lms_gateway LOGIN" >/dev/null
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+url="http://127.0.0.1:$port"
+LMS_DATABASE_URL="user=lms_gateway host=$PGHOST port=$PGPORT dbname=$PGDATABASE" \
+LMS_LISTEN="127.0.0.1:$port" LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off LMS_LOG_LEVEL=warn \
+LMS_THREADS=$((big + 100)) \
+  "$bin" >"$work/gateway.log" 2>&1 &
+gw=$!
+for _ in $(seq 1 100); do curl -fs "$url/health" >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== lms-gateway benchmark  $(date -u +%Y-%m-%dT%H:%MZ)  $(uname -m), $(nproc) cores, $(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM"
+echo "   gateway $("$bin" --version), pool $(( $(nproc) * 4 )) connections, PostgreSQL $(psql -XAtc 'SHOW server_version')"
+python3 "$here/wrk/seed.py" "$url" "$work" "$learners"
+lesson=$(sed -n 's/^lesson=//p' "$work/ids")
+
+# wrk: run, print the command, pull req/s, p50, p99, errors
+run_wrk() { # label conns script
+  local label=$1 c=$2 script=$3
+  local cmd=(wrk -t"$threads" -c"$c" -d"${secs}s" --timeout 10s --latency -s "$here/wrk/$script" "$url" -- "$work")
+  echo
+  echo "-- $label"
+  echo "   \$ ${cmd[*]}"
+  "${cmd[@]}" >"$work/wrk.out" 2>&1 || true
+  local rps p50 p99 non2xx sockerr
+  rps=$(awk '/^Requests\/sec/{print $2}' "$work/wrk.out")
+  p50=$(awk '$1=="50%"{print $2}' "$work/wrk.out")
+  p99=$(awk '$1=="99%"{print $2}' "$work/wrk.out")
+  non2xx=$(awk '/Non-2xx/{print $NF}' "$work/wrk.out"); non2xx=${non2xx:-0}
+  sockerr=$(grep -o 'Socket errors:.*' "$work/wrk.out" || echo "Socket errors: none")
+  printf "   %-12s req/s %10s   p50 %8s   p99 %8s   non-2xx %s   %s\n" "$label" "$rps" "$p50" "$p99" "$non2xx" "$sockerr"
+  echo "$label|$rps|$p50|$p99|$non2xx" >>"$work/summary"
+}
+
+# pgbench: one script per learner token, so each transaction is one learner's call
+run_pgbench() { # label kind
+  local label=$1 kind=$2 i=0 files=()
+  while read -r tok; do
+    i=$((i + 1))
+    if [ "$kind" = me ]; then
+      printf "SELECT status, body FROM lms.api_gamification_me('%s', NULL, '{}', NULL);\n" "$tok" >"$work/pg$i.sql"
+    else
+      cat >"$work/pg$i.sql" <<SQL
+\\set s random(1, 500)
+SELECT status, body FROM lms.api_progress_record('$tok', '$lesson', '{}', ('{"watched_seconds":' || :s || ',"last_position_seconds":' || :s || ',"completion_percentage":' || (:s * 80 / 600) || '}')::jsonb);
+SQL
+    fi
+    files+=(-f "$work/pg$i.sql")
+  done <"$work/tokens"
+  local cmd=(pgbench -n -M prepared -c "$conns" -j "$threads" -T "$secs" -U lms_gateway "$PGDATABASE")
+  echo
+  echo "-- $label"
+  echo "   \$ ${cmd[*]} -f <one script per learner token, $i files>"
+  "${cmd[@]}" "${files[@]}" >"$work/pgb.out" 2>&1 || { tail -5 "$work/pgb.out"; return 0; }
+  local tps lat
+  tps=$(awk '/^tps/{print $3; exit}' "$work/pgb.out")
+  lat=$(awk '/^latency average/{print $4 " " $5}' "$work/pgb.out")
+  printf "   %-12s tps %12s   latency avg %s\n" "$label" "$tps" "$lat"
+  echo "$label|$tps|avg $lat||" >>"$work/summary"
+}
+
+echo
+echo "== 1. one SQL call per request, $conns connections, ${secs}s each"
+run_wrk "http me" "$conns" gamification_me.lua
+run_pgbench "pgbench me" me
+run_wrk "http progress" "$conns" progress.lua
+run_pgbench "pgbench progress" progress
+
+echo
+echo "== 2. HTTP-only ceiling"
+run_wrk "health" "$conns" health.lua
+
+echo
+echo "== 3. $big concurrent keep-alive connections, mixed reads"
+rss_idle=$(awk '/VmRSS/{print $2}' /proc/$gw/status)
+( peak=0; while kill -0 $gw 2>/dev/null; do
+    r=$(awk '/VmRSS/{print $2}' /proc/$gw/status 2>/dev/null || echo 0); [ "${r:-0}" -gt "$peak" ] && peak=$r
+    echo "$peak" >"$work/rss_peak"; sleep 0.5; done ) &
+sampler=$!
+run_wrk "mixed x$big" "$big" mixed.lua
+echo "   \$ python3 bench/wrk/starvation.py $url <state> $big 5"
+python3 "$here/wrk/starvation.py" "$url" "$work" "$big" 5 || true
+kill $sampler 2>/dev/null || true
+rss_peak=$(cat "$work/rss_peak" 2>/dev/null || echo 0)
+printf "   gateway RSS idle %d MiB, under %d connections %d MiB (peak sampled every 0.5 s)\n" \
+  $((rss_idle / 1024)) "$big" $((rss_peak / 1024))
+
+echo
+echo "== summary"
+awk -F'|' '{printf "   %-16s %12s  %10s  %10s  %s\n", $1, $2, $3, $4, ($5 != "" ? "non-2xx " $5 : "")}' "$work/summary"
+me_http=$(awk -F'|' '$1=="http me"{print $2}' "$work/summary")
+me_pg=$(awk -F'|' '$1=="pgbench me"{print $2}' "$work/summary")
+pr_http=$(awk -F'|' '$1=="http progress"{print $2}' "$work/summary")
+pr_pg=$(awk -F'|' '$1=="pgbench progress"{print $2}' "$work/summary")
+python3 - "$me_http" "$me_pg" "$pr_http" "$pr_pg" <<'EOF'
+import sys
+def ratio(a, b):
+    try:
+        return "%.0f %%" % (100 * float(a) / float(b))
+    except (ValueError, ZeroDivisionError):
+        return "n/a"
+print("   gateway / pgbench: gamification/me %s, progress %s (target >= 60 %%)" % (
+    ratio(sys.argv[1], sys.argv[2]), ratio(sys.argv[3], sys.argv[4])))
+EOF
+if grep -q -i "error" "$work/gateway.log"; then echo "   gateway log:"; grep -i error "$work/gateway.log" | sort | uniq -c | head; fi

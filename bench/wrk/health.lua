@@ -1,0 +1,3 @@
+-- GET /health: no database, the HTTP-only ceiling of the gateway.
+wrk.method = "GET"
+wrk.path = "/health"
