@@ -29,10 +29,17 @@
  *   - with shared_preload_libraries = 'lms', a background worker (worker.c) refreshes every
  *     changed board each lms.leaderboard_refresh_interval (default 2 s), so boards are at most
  *     a few seconds stale;
- *   - on a stock server (no preload), and as a safety net, a read refreshes the board it reads
- *     on demand when the board changed and is older than lms.leaderboard_refresh_interval, or
- *     when its week/month has rolled over (a try-lock: a concurrent reader just reads the
- *     current board). Reads on a standby or in a read-only transaction never refresh.
+ *   - on a stock server (no preload), a read refreshes the board it reads on demand when the
+ *     board changed and is older than lms.leaderboard_refresh_interval (a try-lock: a
+ *     concurrent reader just reads the current board); each backend checks a board at most
+ *     once per interval. Where the worker runs, a read only builds a missing board or one whose
+ *     week/month has rolled over, and leaves the rest to the worker. Reads on a standby or in a
+ *     read-only transaction never refresh.
+ *   - cost: a refresh ranks the whole board (sort, window functions, a hash join with the
+ *     stored board) and writes only the rows that moved, so it is O(board) in CPU: fine for
+ *     thousands to a few hundred thousand learners per board; at a million learners a refresh
+ *     of every board takes seconds to tens of seconds (bench/leaderboard.sh), which bounds how
+ *     stale a board can be. Reads stay index lookups at any size.
  *   - lms.refresh_leaderboards() (and POST /admin/leaderboards/refresh) rebuilds every board now.
  * generated_at says when the board was built; a board whose source has not changed since is
  * exact however old generated_at is (the worker re-stamps it when it finds nothing changed).
@@ -41,6 +48,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "commands/dbcommands.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -57,6 +65,7 @@
 
 int			lms_leaderboard_refresh_interval_ms = 2000;
 char	   *lms_leaderboard_database = NULL;
+static bool worker_registered = false;
 
 enum
 {
@@ -120,7 +129,10 @@ lms_gamification_init(void)
 							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SUSET,
 							   0, NULL, NULL, NULL);
 	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
+	{
 		lms_worker_register();
+		worker_registered = true;	/* inherited by every backend */
+	}
 }
 
 /* The current period of a window: [from, to) as timestamps and its first day. */
@@ -306,9 +318,11 @@ recently_checked(BoardRef *b, DateADT pstart, int max_age_ms)
 {
 	CheckedBoard *c = checked_slot(b);
 
-	if (max_age_ms <= 0 || c->checked_at == 0 || c->win != b->win || strcmp(c->name, b->name) != 0 ||
+	if (max_age_ms == 0 || c->checked_at == 0 || c->win != b->win || strcmp(c->name, b->name) != 0 ||
 		c->period_start != pstart)
 		return false;
+	if (max_age_ms < 0)
+		return true;			/* the worker keeps it fresh */
 	return GetCurrentTimestamp() - c->checked_at < (int64) max_age_ms * 1000;
 }
 
@@ -403,7 +417,7 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 			if (pnull == !period && (!period || stored_start == pstart))
 			{
 				/* same period: refresh only a changed board old enough */
-				if (!changed)
+				if (!changed || max_age_ms < 0)
 				{
 					mark_checked(b, pstart);
 					return false;
@@ -542,6 +556,22 @@ lms_refresh_leaderboards(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/* True when the background worker refreshes the boards of this database. */
+static bool
+worker_serves_this_database(void)
+{
+	static int	serves = -1;
+
+	if (serves < 0)
+	{
+		char	   *db = get_database_name(MyDatabaseId);
+
+		serves = (worker_registered && db != NULL && lms_leaderboard_database != NULL &&
+				  strcmp(db, lms_leaderboard_database) == 0) ? 1 : 0;
+	}
+	return serves == 1;
+}
+
 /* Validated board and window of a read, refreshed on demand when stale. */
 static void
 read_board(FunctionCallInfo fcinfo, BoardRef *b)
@@ -555,7 +585,8 @@ read_board(FunctionCallInfo fcinfo, BoardRef *b)
 				 errdetail("Name a board (global or course:<id>) and a window (all, week or month).")));
 	win = parse_window(PG_GETARG_TEXT_PP(1));
 	parse_board(PG_GETARG_TEXT_PP(0), win, b);
-	board_refresh(b, false, lms_leaderboard_refresh_interval_ms);
+	/* where the worker refreshes, a read builds only a missing board or a new period */
+	board_refresh(b, false, worker_serves_this_database() ? -1 : lms_leaderboard_refresh_interval_ms);
 }
 
 /*
