@@ -127,7 +127,9 @@ ensure_scores_row(int64 user_id)
 
 /*
  * One ledger row and everything that follows from it: learner total and level, the course
- * total, and the counters the achievements read. Returns the ledger id, or 0 when the source
+ * total, and the counters the achievements read. reached_at keeps the latest award time
+ * (greatest: concurrent transactions may commit out of their start order), as the ledger's
+ * max(created_at) says. Returns the ledger id, or 0 when the source
  * key was already awarded (then nothing changes).
  */
 static int64
@@ -170,7 +172,7 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	ensure_scores_row(user_id);
 	keep_plan(&plan_total,
 			  "UPDATE lms.learner_scores SET total_points = total_points + $2, "
-			  "level = lms.level_for(total_points + $2), reached_at = $3, "
+			  "level = lms.level_for(total_points + $2), reached_at = greatest(reached_at, $3), "
 			  "courses_completed = courses_completed + $4, quiz_perfects = quiz_perfects + $5 "
 			  "WHERE user_id = $1",
 			  5, ttypes);
@@ -190,7 +192,7 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 		keep_plan(&plan_course,
 				  "INSERT INTO lms.course_scores AS c (course_id, user_id, points, reached_at) "
 				  "VALUES ($1, $2, $3, $4) ON CONFLICT (course_id, user_id) DO UPDATE "
-				  "SET points = c.points + EXCLUDED.points, reached_at = EXCLUDED.reached_at",
+				  "SET points = c.points + EXCLUDED.points, reached_at = greatest(c.reached_at, EXCLUDED.reached_at)",
 				  4, ctypes);
 		cvalues[0] = Int64GetDatum(course_id);
 		cvalues[1] = Int64GetDatum(user_id);

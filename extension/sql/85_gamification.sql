@@ -164,7 +164,7 @@ BEGIN
       UPDATE lms.learner_scores s
          SET total_points = s.total_points + x.pts,
              level = lms.level_for(s.total_points + x.pts),
-             reached_at = now_ts
+             reached_at = greatest(s.reached_at, now_ts)
         FROM sums x WHERE s.user_id = x.user_id
       RETURNING 1)
     SELECT count(*) + 0 * (SELECT count(*) FROM upd) INTO n FROM granted;
