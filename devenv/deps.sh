@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib-15 postgresql-15-pgtap
+  libtap-parser-sourcehandler-pgtap-perl
   libpq-dev libcivetweb-dev libcjson-dev zlib1g-dev
   build-essential clang libclang-rt-14-dev
   python3 curl bc wrk redis-server
@@ -16,6 +17,8 @@ for p in "${packages[@]}"; do
   [ "$p" = postgresql-contrib-15 ] && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# the k6 scenario checker runs on Node.js: any node on PATH will do, else Debian's
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "devenv: installing ${missing[*]}" >&2
