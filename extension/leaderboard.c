@@ -84,7 +84,10 @@ typedef struct BoardRef
 } BoardRef;
 
 /* Plans kept for the backend's lifetime: [course?][window kind: all / period]. */
-static SPIPlanPtr plan_refresh[2][2] = {{NULL, NULL}, {NULL, NULL}};
+static SPIPlanPtr plan_full[2][2] = {{NULL, NULL}, {NULL, NULL}};
+static SPIPlanPtr plan_incr[2][2] = {{NULL, NULL}, {NULL, NULL}};
+static SPIPlanPtr plan_hist = NULL;
+static SPIPlanPtr plan_rank = NULL;
 static SPIPlanPtr plan_changed[2] = {NULL, NULL};
 static SPIPlanPtr plan_course_exists = NULL;
 static SPIPlanPtr plan_page = NULL;
@@ -220,29 +223,64 @@ parse_board(text *t, int win, BoardRef *b)
 			 errdetail("Boards are global and course:<course id>.")));
 }
 
-/* The refresh statement of one kind of board; see the design note at the top. */
+/* Where a board's learners come from, set-based (full build) or for one learner (refresh). */
+static const char *const full_sources[2][2] = {
+	{
+		"SELECT s.user_id, s.total_points AS points, s.reached_at FROM lms.learner_scores s"
+		" WHERE s.reached_at IS NOT NULL",
+		"SELECT l.user_id, sum(l.points)::bigint AS points, max(l.created_at) AS reached_at"
+		" FROM lms.points_ledger l WHERE l.created_at >= $4 AND l.created_at < $5 GROUP BY l.user_id"
+	},
+	{
+		"SELECT c.user_id, c.points, c.reached_at FROM lms.course_scores c WHERE c.course_id = $3",
+		"SELECT l.user_id, sum(l.points)::bigint AS points, max(l.created_at) AS reached_at"
+		" FROM lms.points_ledger l WHERE l.course_id = $3 AND l.created_at >= $4 AND l.created_at < $5"
+		" GROUP BY l.user_id"
+	}
+};
+static const char *const one_sources[2][2] = {
+	{
+		"SELECT s.total_points AS points, s.reached_at FROM lms.learner_scores s"
+		" WHERE s.user_id = c.user_id AND s.reached_at IS NOT NULL",
+		"SELECT sum(l.points)::bigint AS points, max(l.created_at) AS reached_at FROM lms.points_ledger l"
+		" WHERE l.user_id = c.user_id AND l.created_at >= $4 AND l.created_at < $5 HAVING count(*) > 0"
+	},
+	{
+		"SELECT s.points, s.reached_at FROM lms.course_scores s WHERE s.course_id = $3 AND s.user_id = c.user_id",
+		"SELECT sum(l.points)::bigint AS points, max(l.created_at) AS reached_at FROM lms.points_ledger l"
+		" WHERE l.user_id = c.user_id AND l.course_id = $3 AND l.created_at >= $4 AND l.created_at < $5"
+		" HAVING count(*) > 0"
+	}
+};
+
+/* Applying a diff (user_id, points, reached_at, old_points, existed, gone) to the entries. */
+#define APPLY_DIFF \
+	"del AS (DELETE FROM lms.board_entries e USING diff d" \
+	"         WHERE e.board = $1 AND e.win = $2 AND e.user_id = d.user_id AND d.gone RETURNING 1), " \
+	"upd AS (UPDATE lms.board_entries e SET points = d.points, reached_at = d.reached_at" \
+	"          FROM diff d WHERE e.board = $1 AND e.win = $2 AND e.user_id = d.user_id" \
+	"           AND d.existed AND NOT d.gone RETURNING 1), " \
+	"ins AS (INSERT INTO lms.board_entries (board, win, user_id, points, reached_at)" \
+	"        SELECT $1, $2, d.user_id, d.points, d.reached_at FROM diff d WHERE NOT d.existed RETURNING 1), " \
+	"marks AS (SELECT coalesce((SELECT max(l.id) FROM lms.points_ledger l), 0) AS lm," \
+	"                 coalesce((SELECT max(c.id) FROM lms.board_user_changes c), 0) AS um), "
+#define DIFF_COUNT \
+	"SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)" \
+	"       + 0 * (SELECT count(*) FROM meta)"
+#define UNLISTED(id) \
+	"NOT EXISTS (SELECT FROM lms.users u WHERE u.id = " id \
+	" AND (NOT u.leaderboard_visible OR u.status <> 'active'))"
+
+/*
+ * The full build of one kind of board: rank nothing, just compare the source with the stored
+ * entries (hash FULL JOIN) and write the rows that differ; the histogram is rebuilt after it
+ * (plan_hist). The marks start a little behind the ledger's end (a writer still running may
+ * hold a lower id): the first refresh after it re-reads those learners.
+ */
 static SPIPlanPtr
-refresh_plan(bool course, bool period)
+full_plan(bool course, bool period)
 {
-	static const char *const sources[2][2] = {
-		{
-			"SELECT s.user_id, s.total_points AS points, s.reached_at FROM lms.learner_scores s"
-			" WHERE s.reached_at IS NOT NULL",
-			"SELECT l.user_id, sum(l.points)::bigint AS points, max(l.created_at) AS reached_at"
-			" FROM lms.points_ledger l WHERE l.created_at >= $4 AND l.created_at < $5 GROUP BY l.user_id"
-		},
-		{
-			"SELECT c.user_id, c.points, c.reached_at FROM lms.course_scores c WHERE c.course_id = $3",
-			"SELECT l.user_id, sum(l.points)::bigint AS points, max(l.created_at) AS reached_at"
-			" FROM lms.points_ledger l WHERE l.course_id = $3 AND l.created_at >= $4 AND l.created_at < $5"
-			" GROUP BY l.user_id"
-		}
-	};
-	static const char *const marks[2] = {
-		"SELECT max(l.id) FROM lms.points_ledger l",
-		"SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = $3"
-	};
-	SPIPlanPtr *slot = &plan_refresh[course][period];
+	SPIPlanPtr *slot = &plan_full[course][period];
 
 	if (*slot == NULL)
 	{
@@ -251,39 +289,87 @@ refresh_plan(bool course, bool period)
 
 		sql = psprintf(
 					   "WITH src AS (%s), "
-					   "ranked AS ("
-					   "  SELECT r.user_id, r.points, r.reached_at,"
-					   "         (rank() OVER (ORDER BY r.points DESC))::int AS rk,"
-					   "         (row_number() OVER (ORDER BY r.points DESC, r.reached_at, r.user_id))::int AS pos"
-					   "    FROM src r"
-					   "   WHERE NOT EXISTS (SELECT FROM lms.users u WHERE u.id = r.user_id"
-					   "                        AND (NOT u.leaderboard_visible OR u.status <> 'active'))), "
+					   "vis AS MATERIALIZED (SELECT r.user_id, r.points, r.reached_at FROM src r WHERE " UNLISTED("r.user_id") "), "
 					   "diff AS MATERIALIZED ("
-					   "  SELECT coalesce(r.user_id, c.user_id) AS user_id, r.pos, r.rk, r.points, r.reached_at,"
-					   "         c.user_id IS NOT NULL AS existed"
-					   "    FROM ranked r FULL JOIN (SELECT e.user_id, e.pos, e.rank, e.points, e.reached_at"
-					   "                               FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2) c"
+					   "  SELECT coalesce(r.user_id, c.user_id) AS user_id, r.points, r.reached_at,"
+					   "         c.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
+					   "    FROM vis r FULL JOIN (SELECT e.user_id, e.points, e.reached_at"
+					   "                            FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2) c"
 					   "      ON c.user_id = r.user_id"
 					   "   WHERE r.user_id IS NULL OR c.user_id IS NULL"
-					   "      OR (r.pos, r.rk, r.points, r.reached_at) IS DISTINCT FROM (c.pos, c.rank, c.points, c.reached_at)), "
-					   "del AS (DELETE FROM lms.board_entries e USING diff d"
-					   "         WHERE e.board = $1 AND e.win = $2 AND e.user_id = d.user_id AND d.pos IS NULL RETURNING 1), "
-					   "upd AS (UPDATE lms.board_entries e SET pos = d.pos, rank = d.rk, points = d.points, reached_at = d.reached_at"
-					   "          FROM diff d WHERE e.board = $1 AND e.win = $2 AND e.user_id = d.user_id"
-					   "           AND d.pos IS NOT NULL AND d.existed RETURNING 1), "
-					   "ins AS (INSERT INTO lms.board_entries (board, win, user_id, pos, rank, points, reached_at)"
-					   "        SELECT $1, $2, d.user_id, d.pos, d.rk, d.points, d.reached_at FROM diff d"
-					   "         WHERE NOT d.existed RETURNING 1), "
-					   "meta AS (INSERT INTO lms.boards AS b (board, win, period_start, generated_at, total, source_mark, users_epoch, snap)"
-					   "         VALUES ($1, $2, $7, $6, (SELECT count(*) FROM ranked), (%s),"
-					   "                 (SELECT e.epoch FROM lms.board_epoch e), pg_catalog.pg_current_snapshot())"
+					   "      OR (r.points, r.reached_at) IS DISTINCT FROM (c.points, c.reached_at)), "
+					   APPLY_DIFF
+					   "meta AS (INSERT INTO lms.boards AS b (board, win, period_start, generated_at, total,"
+					   "                 ledger_mark, ledger_low, users_mark, users_low, snap)"
+					   "         SELECT $1, $2, $7, $6, (SELECT count(*) FROM vis), m.lm, greatest(0, m.lm - 10000),"
+					   "                m.um, greatest(0, m.um - 1000), pg_catalog.pg_current_snapshot() FROM marks m"
 					   "         ON CONFLICT (board, win) DO UPDATE SET period_start = EXCLUDED.period_start,"
 					   "           generated_at = EXCLUDED.generated_at, total = EXCLUDED.total,"
-					   "           source_mark = EXCLUDED.source_mark, users_epoch = EXCLUDED.users_epoch,"
+					   "           ledger_mark = EXCLUDED.ledger_mark, ledger_low = EXCLUDED.ledger_low,"
+					   "           users_mark = EXCLUDED.users_mark, users_low = EXCLUDED.users_low,"
 					   "           snap = EXCLUDED.snap RETURNING 1) "
-					   "SELECT (SELECT count(*) FROM del) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM ins)"
-					   "       + 0 * (SELECT count(*) FROM meta)",
-					   sources[course][period], marks[course]);
+					   DIFF_COUNT,
+					   full_sources[course][period]);
+		keep_plan(slot, sql, 7, types);
+	}
+	return *slot;
+}
+
+/*
+ * The refresh of one kind of board: the learners of the ledger rows past the board's low mark
+ * and of the visibility changes past its users' low mark, each re-read from the source by key;
+ * their entries are written and moved between histogram buckets. The new low mark is the
+ * previous refresh's end, or lower while a writer running at the previous refresh still runs
+ * (see the design note), so a row committed late with a lower id is never skipped.
+ */
+static SPIPlanPtr
+incr_plan(bool course, bool period)
+{
+	SPIPlanPtr *slot = &plan_incr[course][period];
+
+	if (*slot == NULL)
+	{
+		Oid			types[7] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, DATEOID};
+		char	   *sql;
+
+		sql = psprintf(
+					   "WITH cur AS (SELECT b.ledger_low, b.users_low,"
+					   "                   EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) x"
+					   "                            WHERE x IN (SELECT pg_catalog.pg_snapshot_xip(b.snap))) AS still_running"
+					   "              FROM lms.boards b WHERE b.board = $1 AND b.win = $2), "
+					   "chg AS (SELECT l.user_id FROM lms.points_ledger l"
+					   "         WHERE l.id > (SELECT cur.ledger_low FROM cur) %s"
+					   "        UNION SELECT c.user_id FROM lms.board_user_changes c"
+					   "         WHERE c.id > (SELECT cur.users_low FROM cur)), "
+					   "vis AS (SELECT c.user_id, n.points, n.reached_at FROM chg c CROSS JOIN LATERAL (%s) n"
+					   "         WHERE " UNLISTED("c.user_id") "), "
+					   "old AS (SELECT e.user_id, e.points, e.reached_at FROM chg c JOIN lms.board_entries e"
+					   "          ON e.board = $1 AND e.win = $2 AND e.user_id = c.user_id), "
+					   "diff AS MATERIALIZED ("
+					   "  SELECT coalesce(r.user_id, o.user_id) AS user_id, r.points, r.reached_at, o.points AS old_points,"
+					   "         o.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
+					   "    FROM vis r FULL JOIN old o ON o.user_id = r.user_id"
+					   "   WHERE r.user_id IS NULL OR o.user_id IS NULL"
+					   "      OR (r.points, r.reached_at) IS DISTINCT FROM (o.points, o.reached_at)), "
+					   APPLY_DIFF
+					   "hist AS (INSERT INTO lms.board_counts AS h (board, win, points, learners)"
+					   "         SELECT $1, $2, x.p, sum(x.d) FROM"
+					   "           (SELECT d.points AS p, 1 AS d FROM diff d WHERE NOT d.gone"
+					   "            UNION ALL SELECT d.old_points, -1 FROM diff d WHERE d.existed) x"
+					   "          GROUP BY x.p HAVING sum(x.d) <> 0"
+					   "         ON CONFLICT (board, win, points) DO UPDATE SET learners = h.learners + EXCLUDED.learners"
+					   "         RETURNING 1), "
+					   "meta AS (UPDATE lms.boards b SET generated_at = $6,"
+					   "           total = b.total + (SELECT count(*) FILTER (WHERE NOT d.existed) - count(*) FILTER (WHERE d.gone)"
+					   "                                FROM diff d) + 0 * (SELECT count(*) FROM hist),"
+					   "           ledger_low = CASE WHEN still_running THEN least(b.ledger_low, b.ledger_mark) ELSE b.ledger_mark END,"
+					   "           users_low = CASE WHEN still_running THEN least(b.users_low, b.users_mark) ELSE b.users_mark END,"
+					   "           ledger_mark = m.lm, users_mark = m.um, snap = pg_catalog.pg_current_snapshot()"
+					   "          FROM marks m, cur"
+					   "         WHERE b.board = $1 AND b.win = $2 RETURNING 1) "
+					   DIFF_COUNT,
+					   course ? "AND l.course_id = $3" : "",
+					   one_sources[course][period]);
 		keep_plan(slot, sql, 7, types);
 	}
 	return *slot;
@@ -358,6 +444,7 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 	Datum		lvalues[1];
 	char		lockname[64];
 	bool		isnull;
+	bool		incremental = false;
 	int			save_nestlevel;
 
 	if (RecoveryInProgress() || XactReadOnly)
@@ -393,14 +480,14 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 		keep_plan(&plan_changed[course],
 				  course ?
 				  "SELECT b.period_start, b.generated_at,"
-				  " (b.source_mark IS DISTINCT FROM (SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = $3)"
-				  "  OR b.users_epoch IS DISTINCT FROM (SELECT e.epoch FROM lms.board_epoch e)"
+				  " (EXISTS (SELECT FROM lms.points_ledger l WHERE l.course_id = $3 AND l.id > b.ledger_mark)"
+				  "  OR EXISTS (SELECT FROM lms.board_user_changes c WHERE c.id > b.users_mark)"
 				  "  OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
 				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed'))"
 				  " FROM lms.boards b WHERE b.board = $1 AND b.win = $2" :
 				  "SELECT b.period_start, b.generated_at,"
-				  " (b.source_mark IS DISTINCT FROM (SELECT max(l.id) FROM lms.points_ledger l)"
-				  "  OR b.users_epoch IS DISTINCT FROM (SELECT e.epoch FROM lms.board_epoch e)"
+				  " (EXISTS (SELECT FROM lms.points_ledger l WHERE l.id > b.ledger_mark)"
+				  "  OR EXISTS (SELECT FROM lms.board_user_changes c WHERE c.id > b.users_mark)"
 				  "  OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
 				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed'))"
 				  " FROM lms.boards b WHERE b.board = $1 AND b.win = $2 AND $3 IS NULL",
@@ -416,6 +503,7 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 			changed = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
 			if (pnull == !period && (!period || stored_start == pstart))
 			{
+				incremental = true;
 				/* same period: refresh only a changed board old enough */
 				if (!changed || max_age_ms < 0)
 				{
@@ -446,13 +534,36 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 			return false;
 	}
 
-	/* rank in memory: a board of a million learners sorts in ~100 MB (restored below) */
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("work_mem", "262144", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	if (SPI_execute_plan(refresh_plan(course, period), values, nulls, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not refresh the leaderboard");
-	AtEOXact_GUC(true, save_nestlevel);
+	if (incremental)
+	{
+		/* only the learners whose score or visibility changed */
+		if (SPI_execute_plan(incr_plan(course, period), values, nulls, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not refresh the leaderboard");
+	}
+	else
+	{
+		Oid			htypes[2] = {TEXTOID, TEXTOID};
+
+		/* a full build hashes the whole source: in memory (restored below) */
+		save_nestlevel = NewGUCNestLevel();
+		(void) set_config_option("work_mem", "262144", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		if (SPI_execute_plan(full_plan(course, period), values, nulls, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not refresh the leaderboard");
+		keep_plan(&plan_hist,
+				  "WITH agg AS (SELECT e.points, count(*) AS n FROM lms.board_entries e"
+				  "              WHERE e.board = $1 AND e.win = $2 GROUP BY e.points), "
+				  "gone AS (DELETE FROM lms.board_counts h WHERE h.board = $1 AND h.win = $2"
+				  "           AND NOT EXISTS (SELECT FROM agg a WHERE a.points = h.points) RETURNING 1) "
+				  "INSERT INTO lms.board_counts AS h (board, win, points, learners)"
+				  " SELECT $1, $2, a.points, a.n FROM agg a"
+				  " ON CONFLICT (board, win, points) DO UPDATE SET learners = EXCLUDED.learners"
+				  "  WHERE h.learners <> EXCLUDED.learners",
+				  2, htypes);
+		if (SPI_execute_plan(plan_hist, values, NULL, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "could not count the leaderboard");
+		AtEOXact_GUC(true, save_nestlevel);
+	}
 	mark_checked(b, pstart);
 	return true;
 }
@@ -601,12 +712,32 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 	Datum		values[4];
 	uint64		i;
 
+	uint64		n;
+	int32		first_rank = 0,
+				prev_rank = 0;
+	int64		first_points = 0,
+				prev_points = 0;
+
+	/*
+	 * The first score of the page comes from the histogram (a running sum down from the top,
+	 * stopped at the bucket that holds position off + 1); the page is then an index range scan
+	 * in board order from that score, skipping only within its tie group.
+	 */
 	keep_plan(&plan_page,
-			  "SELECT e.rank, e.user_id, u.display_name, e.points, coalesce(s.level, 1)"
-			  "  FROM lms.board_entries e JOIN lms.users u ON u.id = e.user_id"
-			  "  LEFT JOIN lms.learner_scores s ON s.user_id = e.user_id"
-			  " WHERE e.board = $1 AND e.win = $2 AND e.pos > $3 AND e.pos <= $3 + $4"
-			  " ORDER BY e.pos",
+			  "WITH s AS (SELECT h.points, h.above FROM"
+			  "             (SELECT c.points, c.learners,"
+			  "                     sum(c.learners) OVER (ORDER BY c.points DESC) - c.learners AS above"
+			  "                FROM lms.board_counts c WHERE c.board = $1 AND c.win = $2"
+			  "               ORDER BY c.points DESC) h"
+			  "            WHERE h.above + h.learners > $3 LIMIT 1) "
+			  "SELECT e.points, e.user_id, u.display_name, coalesce(sc.level, 1), s.above"
+			  "  FROM s CROSS JOIN LATERAL"
+			  "       (SELECT f.user_id, f.points, f.reached_at FROM lms.board_entries f"
+			  "         WHERE f.board = $1 AND f.win = $2 AND f.points <= s.points"
+			  "         ORDER BY f.points DESC, f.reached_at, f.user_id OFFSET $3 - s.above LIMIT $4) e"
+			  "  JOIN lms.users u ON u.id = e.user_id"
+			  "  LEFT JOIN lms.learner_scores sc ON sc.user_id = e.user_id"
+			  " ORDER BY e.points DESC, e.reached_at, e.user_id",
 			  4, types);
 	values[0] = CStringGetTextDatum(b->name);
 	values[1] = CStringGetTextDatum(window_names[b->win]);
@@ -614,15 +745,43 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 	values[3] = Int64GetDatum(lim);
 	if (SPI_execute_plan(plan_page, values, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the leaderboard");
-	for (i = 0; i < SPI_processed; i++)
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
 	{
 		Datum		v[5];
-		bool		n[5];
-		int			c;
+		bool		nl[5];
+		bool		isnull;
+		int64		points;
+		int32		rank;
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
 
-		for (c = 0; c < 5; c++)
-			v[c] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, c + 1, &n[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+		points = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		/*
+		 * Competition rank: the first row's score has the learners above it in the histogram;
+		 * a lower score within the page starts at its own position (the page is contiguous in
+		 * board order, so every learner above it is before it).
+		 */
+		if (i == 0)
+			first_rank = rank = (int32) (DatumGetInt64(DirectFunctionCall1(numeric_int8, SPI_getbinval(t, d, 5, &isnull))) + 1);
+		else if (points == first_points)
+			rank = first_rank;
+		else if (points == prev_points)
+			rank = prev_rank;
+		else
+			rank = (int32) (off + i + 1);
+		if (i == 0)
+			first_points = points;
+		prev_points = points;
+		prev_rank = rank;
+		v[0] = Int32GetDatum(rank);
+		nl[0] = false;
+		v[1] = SPI_getbinval(t, d, 2, &nl[1]);
+		v[2] = SPI_getbinval(t, d, 3, &nl[2]);
+		v[3] = Int64GetDatum(points);
+		nl[3] = false;
+		v[4] = SPI_getbinval(t, d, 4, &nl[4]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
 	}
 }
 
@@ -684,7 +843,7 @@ lms_board_page(PG_FUNCTION_ARGS)
  * The caller is connected to SPI.
  */
 static bool
-board_me(BoardRef *b, int64 user_id, int32 *pos, int32 *rank, int64 *points)
+board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int64 *points)
 {
 	Oid			types[3] = {TEXTOID, TEXTOID, INT8OID};
 	Datum		values[3];
@@ -692,22 +851,33 @@ board_me(BoardRef *b, int64 user_id, int32 *pos, int32 *rank, int64 *points)
 	HeapTuple	t;
 	TupleDesc	d;
 
+	/* rank: 1 + the learners of the buckets above (bounded by distinct scores, not learners) */
+	keep_plan(&plan_rank,
+			  "SELECT e.points, 1 + coalesce((SELECT sum(h.learners) FROM lms.board_counts h"
+			  "                                WHERE h.board = $1 AND h.win = $2 AND h.points > e.points), 0)"
+			  "  FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
+			  3, types);
+	/* position: the rank plus those of the same score before me in board order (tie group) */
 	keep_plan(&plan_me,
-			  "SELECT e.pos, e.rank, e.points FROM lms.board_entries e"
-			  " WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
+			  "SELECT e.points, 1 + coalesce((SELECT sum(h.learners) FROM lms.board_counts h"
+			  "                                WHERE h.board = $1 AND h.win = $2 AND h.points > e.points), 0),"
+			  "       (SELECT count(*) FROM lms.board_entries f WHERE f.board = $1 AND f.win = $2"
+			  "           AND f.points = e.points AND (f.reached_at, f.user_id) < (e.reached_at, e.user_id))"
+			  "  FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
 			  3, types);
 	values[0] = CStringGetTextDatum(b->name);
 	values[1] = CStringGetTextDatum(window_names[b->win]);
 	values[2] = Int64GetDatum(user_id);
-	if (SPI_execute_plan(plan_me, values, NULL, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(want_pos ? plan_me : plan_rank, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the leaderboard");
 	if (SPI_processed == 0)
 		return false;
 	t = SPI_tuptable->vals[0];
 	d = SPI_tuptable->tupdesc;
-	*pos = DatumGetInt32(SPI_getbinval(t, d, 1, &isnull));
-	*rank = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
-	*points = DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
+	*points = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+	*rank = (int32) DatumGetInt64(DirectFunctionCall1(numeric_int8, SPI_getbinval(t, d, 2, &isnull)));
+	if (want_pos)
+		*pos = *rank + (int32) DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
 	return true;
 }
 
@@ -729,7 +899,7 @@ lms_user_rank(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	read_board(fcinfo, &b);
-	if (!PG_ARGISNULL(2) && board_me(&b, PG_GETARG_INT64(2), &pos, &rank, &points))
+	if (!PG_ARGISNULL(2) && board_me(&b, PG_GETARG_INT64(2), false, &pos, &rank, &points))
 	{
 		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 		Datum		v[2] = {Int32GetDatum(rank), Int64GetDatum(points)};
@@ -759,7 +929,7 @@ lms_board_me(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	parse_board(PG_GETARG_TEXT_PP(0), parse_window(PG_GETARG_TEXT_PP(1)), &b);
-	if (board_me(&b, PG_GETARG_INT64(2), &pos, &rank, &points))
+	if (board_me(&b, PG_GETARG_INT64(2), true, &pos, &rank, &points))
 	{
 		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 		Datum		v[3] = {Int32GetDatum(pos), Int32GetDatum(rank), Int64GetDatum(points)};

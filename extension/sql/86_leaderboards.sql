@@ -1,49 +1,61 @@
 -- Materialized leaderboards (leaderboard.c explains the design): one row per visible learner
--- and board, in board order, rebuilt set-based by a refresh; reads are index lookups.
+-- and board with their score, in board order by an index, and a histogram of the board's
+-- scores (learners per point value); a refresh applies only what changed since the last one;
+-- reads are index lookups.
 
 CREATE TABLE lms.board_entries (
   board text NOT NULL,              -- 'global' or 'course:<id>'
   win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
   user_id bigint NOT NULL,
-  pos int NOT NULL CHECK (pos >= 1),      -- place in board order: points desc, reached_at, user_id
-  rank int NOT NULL CHECK (rank >= 1),    -- competition rank: 1 + learners with more points
   points bigint NOT NULL,
   reached_at timestamptz NOT NULL,
-  PRIMARY KEY (board, win, user_id)       -- "my rank"
+  PRIMARY KEY (board, win, user_id)       -- "my score"
 );
--- a page: a range of positions (not unique: a refresh moves positions row by row)
-CREATE INDEX board_entries_by_pos ON lms.board_entries (board, win, pos);
+-- board order: a page is a range scan of it, a tie group a range of one points value
+CREATE INDEX board_entries_in_order ON lms.board_entries (board, win, points DESC, reached_at, user_id);
+
+-- How many learners of a board have each points value: "my rank" is 1 + the learners of the
+-- buckets above mine, and a deep page finds its first score here (few distinct values).
+CREATE TABLE lms.board_counts (
+  board text NOT NULL,
+  win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  points bigint NOT NULL,
+  learners bigint NOT NULL,        -- (no CHECK: a refresh upserts signed deltas)
+  PRIMARY KEY (board, win, points)
+);
 
 -- The few learners left out of every board (hidden or suspended): a refresh anti-joins this
 -- small index instead of joining every user.
 CREATE INDEX users_unlisted ON lms.users (id) WHERE NOT leaderboard_visible OR status <> 'active';
 
--- One row per board: the current period, when it was built and from what.
+-- One row per board: the current period, when it was built and up to where it applied the
+-- ledger and the visibility changes.
 CREATE TABLE lms.boards (
   board text NOT NULL,
   win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
   period_start date,                -- NULL for all-time
   generated_at timestamptz NOT NULL,
   total bigint NOT NULL,
-  source_mark bigint,               -- highest ledger id (of the course) the board was built from
-  users_epoch bigint NOT NULL,      -- lms.board_epoch at the build
-  snap pg_snapshot NOT NULL,        -- the build's snapshot: writers still running then
+  ledger_mark bigint NOT NULL,      -- highest ledger id visible to the last refresh
+  ledger_low bigint NOT NULL,       -- every ledger row with id <= this is applied
+  users_mark bigint NOT NULL,       -- the same for lms.board_user_changes
+  users_low bigint NOT NULL,
+  snap pg_snapshot NOT NULL,        -- the last refresh's snapshot: writers still running then
   PRIMARY KEY (board, win)
 );
 
--- Bumped whenever a learner's visibility or status changes: every board must be rebuilt.
-CREATE TABLE lms.board_epoch (
-  id int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
-  epoch bigint NOT NULL DEFAULT 0
+-- One row per change of a learner's visibility or status (or deletion): the next refresh of
+-- every board re-reads that learner's score. Rare (a settings change, a suspension).
+CREATE TABLE lms.board_user_changes (
+  id bigserial PRIMARY KEY,
+  user_id bigint NOT NULL
 );
-INSERT INTO lms.board_epoch VALUES (1, 0);
-SELECT pg_catalog.pg_extension_config_dump('lms.board_epoch', 'WHERE false');
 
-CREATE FUNCTION lms.board_epoch_bump() RETURNS trigger
+CREATE FUNCTION lms.board_user_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  UPDATE lms.board_epoch SET epoch = epoch + 1 WHERE id = 1;
+  INSERT INTO lms.board_user_changes (user_id) VALUES (OLD.id);
   RETURN NULL;
 END
 $$;
@@ -52,12 +64,16 @@ CREATE TRIGGER users_board_visibility
   FOR EACH ROW
   WHEN (OLD.leaderboard_visible IS DISTINCT FROM NEW.leaderboard_visible
         OR OLD.status IS DISTINCT FROM NEW.status)
-  EXECUTE FUNCTION lms.board_epoch_bump();
+  EXECUTE FUNCTION lms.board_user_changed();
+CREATE TRIGGER users_board_deleted
+  AFTER DELETE ON lms.users
+  FOR EACH ROW
+  EXECUTE FUNCTION lms.board_user_changed();
 
--- Rebuild every board now; returns the boards refreshed ('global:all', 'course:3:week', ...).
+-- Rebuild every board now (set-based, from the sources); returns the boards refreshed ('global:all', 'course:3:week', ...).
 CREATE FUNCTION lms.refresh_leaderboards() RETURNS SETOF text
   AS 'MODULE_PATHNAME', 'lms_refresh_leaderboards' LANGUAGE C VOLATILE;
--- The same for the boards whose source changed since they were built (what the worker runs).
+-- Bring the boards whose source changed up to date, applying only the change (what the worker runs).
 CREATE FUNCTION lms.refresh_leaderboards(only_changed boolean) RETURNS SETOF text
   AS 'MODULE_PATHNAME', 'lms_refresh_leaderboards' LANGUAGE C VOLATILE STRICT;
 
