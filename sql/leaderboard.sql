@@ -153,3 +153,79 @@ SELECT action, entity FROM lms.audit_log WHERE action LIKE 'leaderboards%';
 
 -- recompute agrees with everything above
 SELECT * FROM lms.recompute_gamification();
+
+-- Incremental refresh: a refresh re-reads only the learners whose ledger rows or visibility
+-- changed and moves them between the histogram's buckets. After awards, corrections, hiding,
+-- suspension and coming back, the boards must equal a full rebuild, and every page, rank and
+-- position must equal a ranking computed straight from the scores.
+SET lms.clock_override = '2026-04-02 09:00:00+00';
+INSERT INTO lms.users (email, password_hash, display_name)
+SELECT 'l' || i || '@example.org', 'x', 'L' || lpad(i::text, 2, '0') FROM generate_series(1, 30) i;
+-- scores with many ties (10, 20, ... 70 points), half of them in the course
+SELECT count(lms.award_points(u.id, 10 * (1 + i % 7), 'quiz_passed', 'inc:' || i,
+                              CASE WHEN i % 2 = 0 THEN :c END))
+  FROM generate_series(1, 30) i JOIN lms.users u ON u.email = 'l' || i || '@example.org';
+CREATE FUNCTION pg_temp.board_state() RETURNS TABLE (what text, board text, win text, k bigint, v bigint, t timestamptz)
+LANGUAGE sql AS $$
+  SELECT 'entry', e.board, e.win, e.user_id, e.points, e.reached_at FROM lms.board_entries e
+  UNION ALL SELECT 'bucket', h.board, h.win, h.points, h.learners, NULL FROM lms.board_counts h WHERE h.learners <> 0
+  UNION ALL SELECT 'total', b.board, b.win, b.total, NULL, NULL FROM lms.boards b
+$$;
+-- the global all-time board computed from the scores: position, competition rank
+CREATE FUNCTION pg_temp.expected() RETURNS TABLE (pos bigint, rank bigint, user_id bigint, points bigint)
+LANGUAGE sql AS $$
+  SELECT row_number() OVER (ORDER BY s.total_points DESC, s.reached_at, s.user_id),
+         rank() OVER (ORDER BY s.total_points DESC), s.user_id, s.total_points
+    FROM lms.learner_scores s JOIN lms.users u ON u.id = s.user_id
+   WHERE s.reached_at IS NOT NULL AND u.leaderboard_visible AND u.status = 'active'
+$$;
+-- mismatches of every page of 4 (at every offset, so pages start inside tie groups), every
+-- user_rank and every around=me position against pg_temp.expected()
+CREATE FUNCTION pg_temp.read_mismatches() RETURNS TABLE (pages bigint, ranks bigint, positions bigint, learners bigint)
+LANGUAGE sql AS $$
+  SELECT (SELECT count(*) FROM generate_series(0, (SELECT count(*) FROM pg_temp.expected())) o
+           WHERE (SELECT array_agg(ROW(p.rank, p.user_id, p.points)::text ORDER BY p.ord)
+                    FROM lms.leaderboard('global', 'all', 4, o::int) WITH ORDINALITY p(rank, user_id, n, points, level, ord))
+                 IS DISTINCT FROM
+                 (SELECT array_agg(ROW(e.rank, e.user_id, e.points)::text ORDER BY e.pos)
+                    FROM pg_temp.expected() e WHERE e.pos > o AND e.pos <= o + 4)),
+         (SELECT count(*) FROM lms.users u
+            LEFT JOIN pg_temp.expected() e ON e.user_id = u.id
+            LEFT JOIN LATERAL lms.user_rank('global', 'all', u.id) r ON true
+           WHERE (r.rank, r.points) IS DISTINCT FROM (e.rank, e.points)),
+         (SELECT count(*) FROM lms.users u
+            LEFT JOIN pg_temp.expected() e ON e.user_id = u.id
+            LEFT JOIN LATERAL lms.board_me('global', 'all', u.id) m ON true
+           WHERE (m.pos, m.rank, m.points) IS DISTINCT FROM (e.pos, e.rank, e.points)),
+         (SELECT count(*) FROM pg_temp.expected())
+$$;
+SELECT count(*) > 0 AS refreshed FROM lms.refresh_leaderboards(true);
+SELECT * FROM pg_temp.read_mismatches();
+SELECT pg_temp.page('global') AS incremental;
+-- more points for some, a correction, L03 hides, L04 is suspended, Eve shows herself again
+SET lms.clock_override = '2026-04-02 10:00:00+00';
+SELECT count(lms.award_points(u.id, 30, 'quiz_passed', 'inc2:' || i, :c))
+  FROM generate_series(1, 30, 4) i JOIN lms.users u ON u.email = 'l' || i || '@example.org';
+SELECT lms.award_points(u.id, -40, 'admin_correction', 'inc:fix', :c) IS NOT NULL
+  FROM lms.users u WHERE u.email = 'l6@example.org';
+UPDATE lms.users SET leaderboard_visible = false WHERE email = 'l3@example.org';
+UPDATE lms.users SET status = 'suspended' WHERE email = 'l4@example.org';
+UPDATE lms.users SET leaderboard_visible = true WHERE id = :eve;
+SELECT count(*) > 0 AS refreshed FROM lms.refresh_leaderboards(true);
+SELECT * FROM pg_temp.read_mismatches();
+SELECT pg_temp.page('global') AS incremental;
+SELECT pg_temp.page('course:' || :c, 'month') AS course_month;
+-- nothing changed: no board needs a refresh (a second pass settles the marks)
+SELECT count(*) >= 0 AS settled FROM lms.refresh_leaderboards(true);
+SELECT count(*) AS changed_boards FROM lms.refresh_leaderboards(true);
+-- the incrementally maintained boards equal a full rebuild, row for row
+CREATE TEMP TABLE incremental_state AS SELECT * FROM pg_temp.board_state();
+SELECT count(*) > 0 AS rebuilt FROM lms.refresh_leaderboards();
+SELECT (SELECT count(*) FROM (SELECT * FROM incremental_state EXCEPT ALL SELECT * FROM pg_temp.board_state()) a) AS only_incremental,
+       (SELECT count(*) FROM (SELECT * FROM pg_temp.board_state() EXCEPT ALL SELECT * FROM incremental_state) b) AS only_full,
+       (SELECT count(*) FROM incremental_state WHERE what = 'entry') AS entries;
+-- L04 back: on the boards again after a refresh
+UPDATE lms.users SET status = 'active' WHERE email = 'l4@example.org';
+SELECT count(*) > 0 AS refreshed FROM lms.refresh_leaderboards(true);
+SELECT * FROM pg_temp.read_mismatches();
+SELECT * FROM lms.recompute_gamification();
