@@ -19,12 +19,23 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/numeric.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 #include "api.h"
 #include "enrollment.h"
@@ -33,7 +44,150 @@
 #include "progress.h"
 #include "scoring.h"
 
-static SPIPlanPtr read_plan = NULL;
+/*
+ * Step 1 reads four rows by primary or unique key. Through SQL that was a four-table join whose
+ * executor start-up cost more than the lookups themselves (a fifth of the whole call), so it
+ * is done with direct index lookups instead: relation, index and column numbers are resolved
+ * once per backend and forgotten on any relcache invalidation of those relations (DDL, or
+ * DROP/CREATE EXTENSION in the same session).
+ */
+enum
+{
+	REL_LESSONS,
+	REL_COURSES,
+	REL_ENROLLMENTS,
+	REL_PROGRESS,
+	REL_COUNT
+};
+static const char *const rel_names[REL_COUNT] = {"lessons", "courses", "enrollments", "lesson_progress"};
+static const char *const idx_names[REL_COUNT] = {"lessons_pkey", "courses_pkey",
+"enrollments_user_id_course_id_key", "lesson_progress_pkey"};
+static Oid	rel_oids[REL_COUNT];
+static Oid	idx_oids[REL_COUNT];
+static bool rels_valid = false;
+static bool rels_callback = false;
+
+/* lessons columns, then courses, enrollments and lesson_progress columns */
+enum
+{
+	L_ID, L_KIND, L_DURATION, L_POINTS, L_MODULE, L_COURSE, L_PUBLISHED, L_AVAILABLE, L_NCOLS
+};
+static const char *const l_cols[L_NCOLS] = {"id", "kind", "duration_seconds", "points", "module_id",
+"course_id", "is_published", "available_from"};
+static AttrNumber l_att[L_NCOLS];
+enum
+{
+	C_ID, C_PUBLISHED, C_LESSON_COUNT, C_NCOLS
+};
+static const char *const c_cols[C_NCOLS] = {"id", "is_published", "lesson_count"};
+static AttrNumber c_att[C_NCOLS];
+enum
+{
+	E_USER, E_COURSE, E_ID, E_STATUS, E_EXPIRES, E_COMPLETED, E_NCOLS
+};
+static const char *const e_cols[E_NCOLS] = {"user_id", "course_id", "id", "status", "expires_at",
+"completed_lessons"};
+static AttrNumber e_att[E_NCOLS];
+enum
+{
+	P_USER, P_LESSON, P_COMPLETED, P_NCOLS
+};
+static const char *const p_cols[P_NCOLS] = {"user_id", "lesson_id", "is_completed"};
+static AttrNumber p_att[P_NCOLS];
+
+static void
+rels_invalidate(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (!OidIsValid(relid))
+	{
+		rels_valid = false;
+		return;
+	}
+	for (i = 0; i < REL_COUNT; i++)
+		if (relid == rel_oids[i] || relid == idx_oids[i])
+			rels_valid = false;
+}
+
+static void
+resolve_cols(Oid relid, const char *const *names, AttrNumber *atts, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		atts[i] = get_attnum(relid, names[i]);
+		if (atts[i] == InvalidAttrNumber)
+			elog(ERROR, "column lms.%s.%s not found", get_rel_name(relid), names[i]);
+	}
+}
+
+static void
+resolve_rels(void)
+{
+	Oid			nsp;
+	int			i;
+
+	if (rels_valid)
+		return;
+	if (!rels_callback)
+	{
+		CacheRegisterRelcacheCallback(rels_invalidate, (Datum) 0);
+		rels_callback = true;
+	}
+	nsp = get_namespace_oid("lms", false);
+	for (i = 0; i < REL_COUNT; i++)
+	{
+		rel_oids[i] = get_relname_relid(rel_names[i], nsp);
+		idx_oids[i] = get_relname_relid(idx_names[i], nsp);
+		if (!OidIsValid(rel_oids[i]) || !OidIsValid(idx_oids[i]))
+			elog(ERROR, "relation lms.%s or its index lms.%s not found", rel_names[i], idx_names[i]);
+	}
+	resolve_cols(rel_oids[REL_LESSONS], l_cols, l_att, L_NCOLS);
+	resolve_cols(rel_oids[REL_COURSES], c_cols, c_att, C_NCOLS);
+	resolve_cols(rel_oids[REL_ENROLLMENTS], e_cols, e_att, E_NCOLS);
+	resolve_cols(rel_oids[REL_PROGRESS], p_cols, p_att, P_NCOLS);
+	rels_valid = true;
+}
+
+/*
+ * One row by its key (int8 columns, equality) under snap; copies the wanted columns out
+ * (by-reference values are copied into the current memory context). The relation stays
+ * locked AccessShare until the end of the transaction, as a query would leave it.
+ */
+static bool
+fetch_row(int which, int nkeys, const AttrNumber *key_atts, const int64 *key_vals,
+		  Snapshot snap, int ncols, const AttrNumber *atts, Datum *vals, bool *nulls)
+{
+	Relation	rel = table_open(rel_oids[which], AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	ScanKeyData keys[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		found;
+	int			i;
+
+	for (i = 0; i < nkeys; i++)
+		ScanKeyInit(&keys[i], key_atts[i], BTEqualStrategyNumber, F_INT8EQ,
+					Int64GetDatum(key_vals[i]));
+	scan = systable_beginscan(rel, idx_oids[which], true, snap, nkeys, keys);
+	tup = systable_getnext(scan);
+	found = HeapTupleIsValid(tup);
+	if (found)
+		for (i = 0; i < ncols; i++)
+		{
+			Form_pg_attribute a = TupleDescAttr(desc, atts[i] - 1);
+
+			vals[i] = heap_getattr(tup, atts[i], desc, &nulls[i]);
+			if (!nulls[i] && !a->attbyval)
+				vals[i] = datumCopy(vals[i], false, a->attlen);
+		}
+	systable_endscan(scan);
+	table_close(rel, NoLock);
+	return found;
+}
+
 static SPIPlanPtr lock_lesson_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
@@ -68,7 +222,7 @@ static LmsProgressResult
 progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 			   LmsCompletion *done, StringInfo out)
 {
-	static const Oid read_types[2] = {INT8OID, INT8OID};
+	static const Oid read_types[2] = {INT8OID, INT8OID};	/* lock_lesson_plan */
 	static const Oid lock_types[1] = {INT8OID};
 	static const Oid write_types[9] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
 	INT4OID, TIMESTAMPTZOID, INT8OID};
@@ -108,39 +262,85 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 				r_at_null;
 	TimestampTz r_at;
 	bool		first = true;
+	bool		lesson_published,
+				course_published;
 
 	memset(done, 0, sizeof(*done));
 	memset(nulls, ' ', sizeof(nulls));
 
-	/* 1. lesson, course, enrollment and the learner's row for this lesson: one lookup */
-	args[0] = Int64GetDatum(in->user_id);
-	args[1] = Int64GetDatum(in->lesson_id);
-	lms_plan(&read_plan,
-			 "SELECT l.kind, l.duration_seconds, l.points, l.module_id, l.course_id, "
-			 "       l.is_published, c.is_published, l.available_from, "
-			 "       e.id, e.status, e.expires_at, e.completed_lessons, c.lesson_count, "
-			 "       coalesce(lp.is_completed, false) "
-			 "FROM lms.lessons l JOIN lms.courses c ON c.id = l.course_id "
-			 "LEFT JOIN lms.enrollments e ON e.course_id = l.course_id AND e.user_id = $1 "
-			 "LEFT JOIN lms.lesson_progress lp ON lp.user_id = $1 AND lp.lesson_id = l.id "
-			 "WHERE l.id = $2", 2, read_types);
-	lms_exec(read_plan, args, NULL, false, 1);
-	if (SPI_processed == 0)
-		return LMS_PROGRESS_NOT_FOUND;
-	kind = lms_col_text(0, 1);
-	duration = lms_col_int32(0, 2, 0);
-	points = lms_col_int32(0, 3, 0);
-	module_id = lms_col_int64(0, 4, 0);
-	course_id = lms_col_int64(0, 5, 0);
-	avail = lms_col_ts(0, 8, &avail_null);
-	enrollment_id = lms_col_int64(0, 9, 0);
-	lesson_count = lms_col_int32(0, 13, 0);
-	predict_completed = lms_col_int32(0, 12, 0);
-	already_completed = lms_col_bool(0, 14, false);
-	old_status = lms_col_text(0, 10);
-	exp = lms_col_ts(0, 11, &exp_null);
-	predict_status = old_status;
-	access = lms_access_decide(false, false, lms_col_bool(0, 6, false), lms_col_bool(0, 7, false),
+	/* 1. lesson, course, enrollment (and, for a completion, the learner's row): key lookups */
+	{
+		Snapshot	snap;
+		Datum		lv[L_NCOLS],
+					cv[C_NCOLS],
+					ev[E_NCOLS];
+		bool		ln[L_NCOLS],
+					cn[C_NCOLS],
+					en[E_NCOLS];
+		int64		keys[2];
+		bool		found;
+
+		resolve_rels();
+		snap = RegisterSnapshot(GetTransactionSnapshot());
+		keys[0] = in->lesson_id;
+		found = fetch_row(REL_LESSONS, 1, &l_att[L_ID], keys, snap, L_NCOLS, l_att, lv, ln);
+		if (found)
+		{
+			keys[0] = DatumGetInt64(lv[L_COURSE]);
+			found = fetch_row(REL_COURSES, 1, &c_att[C_ID], keys, snap, C_NCOLS, c_att, cv, cn);
+		}
+		if (!found)
+		{
+			UnregisterSnapshot(snap);
+			return LMS_PROGRESS_NOT_FOUND;
+		}
+		kind = TextDatumGetCString(lv[L_KIND]);
+		duration = ln[L_DURATION] ? 0 : DatumGetInt32(lv[L_DURATION]);
+		points = ln[L_POINTS] ? 0 : DatumGetInt32(lv[L_POINTS]);
+		module_id = DatumGetInt64(lv[L_MODULE]);
+		course_id = DatumGetInt64(lv[L_COURSE]);
+		avail_null = ln[L_AVAILABLE];
+		avail = avail_null ? 0 : DatumGetTimestampTz(lv[L_AVAILABLE]);
+		lesson_count = cn[C_LESSON_COUNT] ? 0 : DatumGetInt32(cv[C_LESSON_COUNT]);
+
+		keys[0] = in->user_id;
+		keys[1] = course_id;
+		if (fetch_row(REL_ENROLLMENTS, 2, &e_att[E_USER], keys, snap, E_NCOLS, e_att, ev, en))
+		{
+			enrollment_id = DatumGetInt64(ev[E_ID]);
+			old_status = en[E_STATUS] ? NULL : TextDatumGetCString(ev[E_STATUS]);
+			exp_null = en[E_EXPIRES];
+			exp = exp_null ? 0 : DatumGetTimestampTz(ev[E_EXPIRES]);
+			predict_completed = en[E_COMPLETED] ? 0 : DatumGetInt32(ev[E_COMPLETED]);
+		}
+		else
+		{
+			enrollment_id = 0;
+			old_status = NULL;
+			exp_null = true;
+			exp = 0;
+			predict_completed = 0;
+		}
+
+		/* the learner's row only matters to a write that may complete the lesson */
+		already_completed = false;
+		if (force_complete || (strcmp(kind, "text") == 0 && in->completed == 1) ||
+			(strcmp(kind, "video") == 0 && pct >= lms_completion_threshold * 100))
+		{
+			Datum		pv[1];
+			bool		pn[1];
+
+			keys[0] = in->user_id;
+			keys[1] = in->lesson_id;
+			if (fetch_row(REL_PROGRESS, 2, &p_att[P_USER], keys, snap, 1, &p_att[P_COMPLETED], pv, pn))
+				already_completed = !pn[0] && DatumGetBool(pv[0]);
+		}
+		UnregisterSnapshot(snap);
+		predict_status = old_status;
+		lesson_published = !ln[L_PUBLISHED] && DatumGetBool(lv[L_PUBLISHED]);
+		course_published = !cn[C_PUBLISHED] && DatumGetBool(cv[C_PUBLISHED]);
+	}
+	access = lms_access_decide(false, false, lesson_published, course_published,
 							   false, old_status, exp_null, exp, avail_null, avail, now);
 	switch (access)
 	{
