@@ -196,6 +196,25 @@ static SPIPlanPtr count_plan = NULL;
 static SPIPlanPtr module_plan = NULL;
 static SPIPlanPtr course_done_plan = NULL;
 
+/*
+ * The answer's values, copied out of SPI memory, so that the API route can write them as JSON
+ * text and the SQL interface can build its jsonb directly (no text round trip).
+ */
+typedef struct LmsProgressAnswer
+{
+	int64		lesson_id;
+	int32		watched;
+	int32		position;
+	int32		pct_hundredths;
+	bool		done;
+	bool		at_null;
+	TimestampTz at;
+	int64		course_id;
+	int32		completed_lessons;
+	int32		lesson_count;
+	char		status[16];
+} LmsProgressAnswer;
+
 /* What a completion did, for the callers that need more than the document. */
 typedef struct LmsCompletion
 {
@@ -220,7 +239,7 @@ lms_percent_hundredths(Datum numeric)
  */
 static LmsProgressResult
 progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
-			   LmsCompletion *done, StringInfo out)
+			   LmsCompletion *done, LmsProgressAnswer *ans)
 {
 	static const Oid read_types[2] = {INT8OID, INT8OID};	/* lock_lesson_plan */
 	static const Oid lock_types[1] = {INT8OID};
@@ -255,13 +274,12 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	int32		watched = in->watched_seconds;
 	int32		position = in->last_position_seconds;
 	int32		pct = in->percent_hundredths;
-	char	   *r_watched,
-			   *r_position,
-			   *r_pct;
+	int32		r_watched,
+				r_position,
+				r_pct;
 	bool		r_done,
 				r_at_null;
 	TimestampTz r_at;
-	bool		first = true;
 	bool		lesson_published,
 				course_published;
 
@@ -440,16 +458,16 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 			 "                               ELSE EXCLUDED.last_position_seconds END, "
 			 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
 			 "  updated_at = EXCLUDED.updated_at "
-			 "RETURNING watched_seconds, last_position_seconds, completion_percentage, "
+			 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
 			 "          is_completed, completed_at, "
 			 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
 			 9, write_types);
 	lms_exec(write_plan, args, nulls, false, 0);
 	if (SPI_processed != 1)
 		return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
-	r_watched = lms_col_text(0, 1);
-	r_position = lms_col_text(0, 2);
-	r_pct = lms_col_text(0, 3);
+	r_watched = lms_col_int32(0, 1, 0);
+	r_position = lms_col_int32(0, 2, 0);
+	r_pct = lms_col_int32(0, 3, 0);
 	r_done = lms_col_bool(0, 4, false);
 	r_at = lms_col_ts(0, 5, &r_at_null);
 	old_status = lms_col_text(0, 6);
@@ -520,69 +538,224 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 			lms_score_course_completed(in->user_id, course_id, score);
 	}
 
-	if (out == NULL)
-		return LMS_PROGRESS_OK;
-
-	/* the contract's answer; scoring fields are appended by the caller */
-	appendStringInfoString(out, "{\"lesson\":{");
-	lms_json_key(out, "lesson_id", &first);
-	lms_json_int(out, in->lesson_id);
-	lms_json_key(out, "watched_seconds", &first);
-	appendStringInfoString(out, r_watched);
-	lms_json_key(out, "last_position_seconds", &first);
-	appendStringInfoString(out, r_position);
-	lms_json_key(out, "completion_percentage", &first);
-	appendStringInfoString(out, r_pct);
-	lms_json_key(out, "is_completed", &first);
-	lms_json_bool(out, r_done);
-	lms_json_key(out, "completed_at", &first);
-	lms_json_ts(out, r_at, r_at_null);
-	appendStringInfoString(out, "},\"course\":{");
-	first = true;
-	lms_json_key(out, "course_id", &first);
-	lms_json_int(out, course_id);
-	lms_json_key(out, "completed_lessons", &first);
-	lms_json_int(out, Min(completed_lessons, lesson_count));
-	lms_json_key(out, "total_lessons", &first);
-	lms_json_int(out, lesson_count);
-	lms_json_key(out, "progress_percentage", &first);
-	lms_json_percent(out, completed_lessons, lesson_count);
-	lms_json_key(out, "status", &first);
-	lms_json_str(out, status);
-	appendStringInfoString(out, "},\"certificate_eligible\":");
-	lms_json_bool(out, strcmp(status, "completed") == 0);
+	if (ans != NULL)
+	{
+		ans->lesson_id = in->lesson_id;
+		ans->watched = r_watched;
+		ans->position = r_position;
+		ans->pct_hundredths = r_pct;
+		ans->done = r_done;
+		ans->at_null = r_at_null;
+		ans->at = r_at;
+		ans->course_id = course_id;
+		ans->completed_lessons = completed_lessons;
+		ans->lesson_count = lesson_count;
+		strlcpy(ans->status, status, sizeof(ans->status));
+	}
 	return LMS_PROGRESS_OK;
 }
 
-/* The scoring part of the answer, after lms_score_finish. */
+/* The contract's answer as JSON text (the API route; the SQL interface when it is rare). */
 static void
-append_score(StringInfo out, LmsScore *score)
+answer_text(StringInfo out, const LmsProgressAnswer *a, const LmsScore *score)
 {
+	bool		first = true;
+
+	appendStringInfoString(out, "{\"lesson\":{");
+	lms_json_key(out, "lesson_id", &first);
+	lms_json_int(out, a->lesson_id);
+	lms_json_key(out, "watched_seconds", &first);
+	lms_json_int(out, a->watched);
+	lms_json_key(out, "last_position_seconds", &first);
+	lms_json_int(out, a->position);
+	lms_json_key(out, "completion_percentage", &first);
+	appendStringInfo(out, "%d.%02d", a->pct_hundredths / 100, a->pct_hundredths % 100);
+	lms_json_key(out, "is_completed", &first);
+	lms_json_bool(out, a->done);
+	lms_json_key(out, "completed_at", &first);
+	lms_json_ts(out, a->at, a->at_null);
+	appendStringInfoString(out, "},\"course\":{");
+	first = true;
+	lms_json_key(out, "course_id", &first);
+	lms_json_int(out, a->course_id);
+	lms_json_key(out, "completed_lessons", &first);
+	lms_json_int(out, Min(a->completed_lessons, a->lesson_count));
+	lms_json_key(out, "total_lessons", &first);
+	lms_json_int(out, a->lesson_count);
+	lms_json_key(out, "progress_percentage", &first);
+	lms_json_percent(out, a->completed_lessons, a->lesson_count);
+	lms_json_key(out, "status", &first);
+	lms_json_str(out, a->status);
+	appendStringInfoString(out, "},\"certificate_eligible\":");
+	lms_json_bool(out, strcmp(a->status, "completed") == 0);
 	appendStringInfo(out, ",\"points_awarded\":" INT64_FORMAT ",\"total_points\":" INT64_FORMAT
 					 ",\"level\":%d,\"streak\":{\"current\":%d,\"longest\":%d},\"new_achievements\":[%s]}",
 					 score->points_awarded, score->total_points, score->level,
 					 score->streak_current, score->streak_longest, score->new_achievements.data);
 }
 
+/* jsonb building blocks for answer_jsonb */
+static void
+jb_key(JsonbParseState **st, const char *key)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) key;
+	v.val.string.len = strlen(key);
+	pushJsonbValue(st, WJB_KEY, &v);
+}
+
+static void
+jb_numeric(JsonbParseState **st, const char *key, Numeric n)
+{
+	JsonbValue	v;
+
+	jb_key(st, key);
+	v.type = jbvNumeric;
+	v.val.numeric = n;
+	pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+static void
+jb_int(JsonbParseState **st, const char *key, int64 i)
+{
+	jb_numeric(st, key, int64_to_numeric(i));
+}
+
+/* a decimal written as text (the same digits and scale as in the text answer) */
+static void
+jb_decimal(JsonbParseState **st, const char *key, const char *text)
+{
+	jb_numeric(st, key, DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+															ObjectIdGetDatum(InvalidOid),
+															Int32GetDatum(-1))));
+}
+
+static void
+jb_bool(JsonbParseState **st, const char *key, bool b)
+{
+	JsonbValue	v;
+
+	jb_key(st, key);
+	v.type = jbvBool;
+	v.val.boolean = b;
+	pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+static void
+jb_string(JsonbParseState **st, const char *key, const char *s)
+{
+	JsonbValue	v;
+
+	jb_key(st, key);
+	if (s == NULL)
+		v.type = jbvNull;
+	else
+	{
+		v.type = jbvString;
+		v.val.string.val = (char *) s;
+		v.val.string.len = strlen(s);
+	}
+	pushJsonbValue(st, WJB_VALUE, &v);
+}
+
+/*
+ * The same document as answer_text, built as jsonb directly: parsing our own text back
+ * (jsonb_in) was a tenth of the SQL interface's cost. New achievements are rare and carry
+ * escaped titles: that answer still goes through the text.
+ */
+static Datum
+answer_jsonb(const LmsProgressAnswer *a, const LmsScore *score)
+{
+	JsonbParseState *st = NULL;
+	JsonbValue *res;
+	StringInfoData buf;
+	char		num[32];
+
+	if (score->new_achievements.len > 0)
+	{
+		initStringInfo(&buf);
+		answer_text(&buf, a, score);
+		return lms_json_to_jsonb(buf.data);
+	}
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_key(&st, "lesson");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_int(&st, "lesson_id", a->lesson_id);
+	jb_int(&st, "watched_seconds", a->watched);
+	jb_int(&st, "last_position_seconds", a->position);
+	snprintf(num, sizeof(num), "%d.%02d", a->pct_hundredths / 100, a->pct_hundredths % 100);
+	jb_decimal(&st, "completion_percentage", num);
+	jb_bool(&st, "is_completed", a->done);
+	if (a->at_null)
+		jb_string(&st, "completed_at", NULL);
+	else
+	{
+		initStringInfo(&buf);
+		lms_json_ts(&buf, a->at, false);
+		/* drop the quotes the JSON text writer puts around it */
+		buf.data[buf.len - 1] = '\0';
+		jb_string(&st, "completed_at", buf.data + 1);
+	}
+	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	jb_key(&st, "course");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_int(&st, "course_id", a->course_id);
+	jb_int(&st, "completed_lessons", Min(a->completed_lessons, a->lesson_count));
+	jb_int(&st, "total_lessons", a->lesson_count);
+	initStringInfo(&buf);
+	lms_json_percent(&buf, a->completed_lessons, a->lesson_count);
+	jb_decimal(&st, "progress_percentage", buf.data);
+	jb_string(&st, "status", a->status);
+	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	jb_bool(&st, "certificate_eligible", strcmp(a->status, "completed") == 0);
+	jb_int(&st, "points_awarded", score->points_awarded);
+	jb_int(&st, "total_points", score->total_points);
+	jb_int(&st, "level", score->level);
+	jb_key(&st, "streak");
+	pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+	jb_int(&st, "current", score->streak_current);
+	jb_int(&st, "longest", score->streak_longest);
+	pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	jb_key(&st, "new_achievements");
+	pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+	pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+	res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+	return JsonbPGetDatum(JsonbValueToJsonb(res));
+}
+
+/* The write with its scoring; ans and score are filled for LMS_PROGRESS_OK. */
+static LmsProgressResult
+record_with_score(const LmsProgressInput *in, LmsProgressAnswer *ans, LmsScore *score)
+{
+	LmsCompletion done;
+	LmsProgressResult r;
+
+	lms_score_init(score);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	r = progress_apply(in, false, score, &done, ans);
+	if (r == LMS_PROGRESS_OK)
+	{
+		/* every accepted write is activity for the learner's streak day */
+		lms_score_activity(in->user_id, score);
+		lms_score_finish(in->user_id, score);
+	}
+	SPI_finish();
+	return r;
+}
+
 LmsProgressResult
 lms_progress_record(const LmsProgressInput *in, StringInfo out)
 {
 	LmsScore	score;
-	LmsCompletion done;
+	LmsProgressAnswer ans;
 	LmsProgressResult r;
 
-	lms_score_init(&score);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	r = progress_apply(in, false, &score, &done, out);
+	r = record_with_score(in, &ans, &score);
 	if (r == LMS_PROGRESS_OK)
-	{
-		/* every accepted write is activity for the learner's streak day */
-		lms_score_activity(in->user_id, &score);
-		lms_score_finish(in->user_id, &score);
-		append_score(out, &score);
-	}
-	SPI_finish();
+		answer_text(out, &ans, &score);
 	return r;
 }
 
@@ -650,7 +823,8 @@ Datum
 lms_record_progress(PG_FUNCTION_ARGS)
 {
 	LmsProgressInput in;
-	StringInfoData out;
+	LmsProgressAnswer ans;
+	LmsScore	score;
 	LmsProgressResult r;
 	int			i;
 
@@ -665,10 +839,9 @@ lms_record_progress(PG_FUNCTION_ARGS)
 	in.percent_hundredths = lms_percent_hundredths(PG_GETARG_DATUM(4));
 	in.completed = (PG_NARGS() > 5 && !PG_ARGISNULL(5)) ? (PG_GETARG_BOOL(5) ? 1 : 0) : -1;
 
-	initStringInfo(&out);
-	r = lms_progress_record(&in, &out);
+	r = record_with_score(&in, &ans, &score);
 	raise_progress_error(r);
-	PG_RETURN_DATUM(lms_json_to_jsonb(out.data));
+	PG_RETURN_DATUM(answer_jsonb(&ans, &score));
 }
 
 /*

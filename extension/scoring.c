@@ -147,6 +147,8 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 
 	if (points == 0)
 		return 0;
+	if (score)
+		score->standing_known = false;
 
 	keep_plan(&plan_ledger,
 			  "INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at, note) "
@@ -307,7 +309,8 @@ count_activity(int64 user_id, LmsScore *score)
 	int32		current;
 
 	keep_plan(&plan_day,
-			  "SELECT (($2::timestamptz) AT TIME ZONE u.timezone)::date, s.last_activity_date, s.user_id IS NOT NULL "
+			  "SELECT (($2::timestamptz) AT TIME ZONE u.timezone)::date, s.last_activity_date, s.user_id IS NOT NULL, "
+			  "       s.total_points, s.level, s.current_streak, s.longest_streak "
 			  "FROM lms.users u LEFT JOIN lms.learner_scores s ON s.user_id = u.id WHERE u.id = $1",
 			  2, dtypes);
 	dvalues[0] = Int64GetDatum(user_id);
@@ -323,7 +326,25 @@ count_activity(int64 user_id, LmsScore *score)
 	last = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &last_null));
 	has_row = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	if (!last_null && day <= last)
-		return;					/* the hot case: already active today */
+	{
+		/*
+		 * The hot case: already active today. Nothing changes here, so where the learner
+		 * stands is what was just read: lms_score_finish needs no read of its own unless
+		 * something is awarded afterwards (award() forgets it).
+		 */
+		if (score)
+		{
+			HeapTuple	t = SPI_tuptable->vals[0];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+
+			score->total_points = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
+			score->level = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
+			score->streak_current = DatumGetInt32(SPI_getbinval(t, d, 6, &isnull));
+			score->streak_longest = DatumGetInt32(SPI_getbinval(t, d, 7, &isnull));
+			score->standing_known = true;
+		}
+		return;
+	}
 	if (!has_row)
 		ensure_scores_row(user_id);
 
@@ -438,6 +459,8 @@ lms_score_finish(int64 user_id, LmsScore *score)
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(user_id)};
 
+	if (score->standing_known)
+		return;					/* read by count_activity, nothing awarded since */
 	spi_connect();
 	keep_plan(&plan_finish,
 			  "SELECT total_points, level, current_streak, longest_streak FROM lms.learner_scores WHERE user_id = $1",

@@ -19,6 +19,7 @@ typedef struct LmsScore
 	int32		streak_current;
 	int32		streak_longest;
 	StringInfoData new_achievements;	/* JSON objects {"code","title","points"}, comma separated */
+	bool		standing_known; /* total, level and streak above are current: finish skips its read */
 } LmsScore;
 
 extern void lms_score_init(LmsScore *score);
