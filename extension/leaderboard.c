@@ -4,26 +4,41 @@
  *
  * Design
  * ------
- * A board (board, window) is materialized in lms.board_entries, one row per visible learner
- * with their position in board order (points desc, reached_at, user_id), their competition
- * rank (1, 2, 2, 4) and points, and described by one lms.boards row (period_start,
- * generated_at, total, and what the board was built from). Reads are index lookups:
- *   - a page is a range scan of (board, win, pos) between offset+1 and offset+limit;
- *   - "my rank" is the primary key (board, win, user_id);
- *   - total and generated_at are one lms.boards row.
- * No read ever looks at more rows than it returns.
+ * A board (board, window) is materialized as
+ *   - lms.board_entries: one row per visible learner with their points and reached_at in the
+ *     board's window; the primary key (board, win, user_id) finds a learner, the index
+ *     (board, win, points DESC, reached_at, user_id) is board order;
+ *   - lms.board_counts: a histogram, learners per points value (the number of distinct scores is
+ *     tiny next to the number of learners);
+ *   - one lms.boards row: period_start, generated_at, total, and how far the board has applied
+ *     its sources (ledger and visibility-change marks, and the refresh's snapshot).
+ * Positions and ranks are not stored, so a score change moves one entry and two buckets, never
+ * the rest of the board. Reads are index lookups bounded by the page or the distinct scores:
+ *   - my rank = 1 + sum(learners) of the buckets above my points (competition rank 1, 2, 2, 4);
+ *     my position (around=me) adds those of my tie group before me in board order;
+ *   - a page at offset off: a running sum down the histogram stops at the bucket holding
+ *     position off + 1, then an index range scan in board order from that score skips only
+ *     within its tie group; row ranks follow from the page being contiguous in board order;
+ *   - total and generated_at are the lms.boards row.
  *
- * The boards are rebuilt set-based by a refresh, never on the write path, so progress writes
- * never contend on board rows. One refresh of one board is a single statement: rank the source
- * (learner_scores for global/all, course_scores for course/all, the ledger's rows of the current
- * UTC week or month for the windows, visible active learners only) and apply only the
- * difference to the stored board (FULL JOIN, then DELETE/UPDATE/INSERT of the changed rows), so
- * a quiet board costs one sort and a steady board writes little. It stores what it was built
- * from in the same snapshot: the highest ledger id (of the course for course boards), the epoch
- * of visibility/suspension changes (lms.board_epoch, bumped by a trigger on lms.users) and the
- * snapshot itself. A board has changed when the ledger's highest id or the epoch moved, or when a
- * transaction that was still running at the refresh has committed since (it may have written a
- * ledger row with a lower id): so a refresh beside writes loses nothing.
+ * Refresh (incremental, what the worker and reads run): the learners of the ledger rows past the
+ * board's low mark (of the course for a course board), and of lms.board_user_changes past its
+ * users' low mark (a trigger on lms.users logs visibility, status and deletions), are re-read from
+ * the source by key (learner_scores, course_scores, or the learner's ledger rows of the current
+ * week or month), and their entries are inserted, updated or deleted and moved between buckets.
+ * The cost is proportional to what changed, not to the board. Snapshot safety: a writer still
+ * running at a refresh may commit later with a ledger id below that refresh's mark. So each
+ * refresh k+1 sets its low mark to the previous refresh's mark M(k), or keeps the older low mark
+ * while a transaction of refresh k's snapshot is still running: a writer that started after
+ * refresh k took its ids after M(k), one running at k had them above low(k) (induction). Re-reading
+ * a learner twice is harmless (the source is re-read, not added). A full build looks back 10,000
+ * ledger ids (1,000 visibility changes) for writers that were running during it.
+ * A board has changed (needs a refresh) when the ledger has a row past its mark (of the course),
+ * a visibility change past its mark exists, or a transaction of its snapshot has committed.
+ *
+ * Full build (a missing board, a new week or month, lms.refresh_leaderboards(), recompute):
+ * set-based, the source hash-joined with the stored entries and only differing rows written,
+ * then the histogram recounted from the entries.
  *
  * Who refreshes:
  *   - with shared_preload_libraries = 'lms', a background worker (worker.c) refreshes every
@@ -35,13 +50,12 @@
  *     once per interval. Where the worker runs, a read only builds a missing board or one whose
  *     week/month has rolled over, and leaves the rest to the worker. Reads on a standby or in a
  *     read-only transaction never refresh.
- *   - cost: a refresh ranks the whole board (sort, window functions, a hash join with the
- *     stored board) and writes only the rows that moved, so it is O(board) in CPU: fine for
- *     thousands to a few hundred thousand learners per board; at a million learners a refresh
- *     of every board takes seconds to tens of seconds (bench/leaderboard.sh), which bounds how
- *     stale a board can be. Reads stay index lookups at any size.
- *   - lms.refresh_leaderboards() (and POST /admin/leaderboards/refresh) rebuilds every board now.
- * generated_at says when the board was built; a board whose source has not changed since is
+ *   - cost (bench/leaderboard.sh, 1,000,000 learners): a full build of every board takes tens of
+ *     seconds; an incremental refresh after 1,000 awards or with nothing changed takes well under
+ *     a second, so the worker keeps boards within a few seconds.
+ *   - lms.refresh_leaderboards() (and POST /admin/leaderboards/refresh) rebuilds every board now;
+ *     lms.refresh_leaderboards(true) refreshes the changed ones incrementally.
+ * generated_at says when the board was refreshed; a board whose source has not changed since is
  * exact however old generated_at is (the worker re-stamps it when it finds nothing changed).
  */
 #include "postgres.h"
@@ -329,18 +343,15 @@ incr_plan(bool course, bool period)
 
 	if (*slot == NULL)
 	{
-		Oid			types[7] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID, DATEOID};
 		char	   *sql;
 
 		sql = psprintf(
-					   "WITH cur AS (SELECT b.ledger_low, b.users_low,"
+					   "WITH cur AS (SELECT $8::bigint AS ledger_low, $9::bigint AS users_low,"
 					   "                   EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(pg_catalog.pg_current_snapshot()) x"
 					   "                            WHERE x IN (SELECT pg_catalog.pg_snapshot_xip(b.snap))) AS still_running"
 					   "              FROM lms.boards b WHERE b.board = $1 AND b.win = $2), "
-					   "chg AS (SELECT l.user_id FROM lms.points_ledger l"
-					   "         WHERE l.id > (SELECT cur.ledger_low FROM cur) %s"
-					   "        UNION SELECT c.user_id FROM lms.board_user_changes c"
-					   "         WHERE c.id > (SELECT cur.users_low FROM cur)), "
+					   "chg AS (SELECT l.user_id FROM lms.points_ledger l WHERE l.id > $8 %s"
+					   "        UNION SELECT c.user_id FROM lms.board_user_changes c WHERE c.id > $9), "
 					   "vis AS (SELECT c.user_id, n.points, n.reached_at FROM chg c CROSS JOIN LATERAL (%s) n"
 					   "         WHERE " UNLISTED("c.user_id") "), "
 					   "old AS (SELECT e.user_id, e.points, e.reached_at FROM chg c JOIN lms.board_entries e"
@@ -370,7 +381,17 @@ incr_plan(bool course, bool period)
 					   DIFF_COUNT,
 					   course ? "AND l.course_id = $3" : "",
 					   one_sources[course][period]);
-		keep_plan(slot, sql, 7, types);
+		{
+			/* custom plans: the estimates must see how few rows lie past the marks */
+			Oid			itypes[9] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, TIMESTAMPTZOID,
+			DATEOID, INT8OID, INT8OID};
+			SPIPlanPtr	p = SPI_prepare_cursor(sql, 9, itypes, CURSOR_OPT_CUSTOM_PLAN);
+
+			if (p == NULL)
+				elog(ERROR, "SPI_prepare failed for the leaderboard refresh: %s", SPI_result_code_string(SPI_result));
+			SPI_keepplan(p);
+			*slot = p;
+		}
 	}
 	return *slot;
 }
@@ -438,8 +459,8 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 				to = 0;
 	bool		period = (b->win != WIN_ALL);
 	bool		course = (b->course_id != 0);
-	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Oid			ltypes[1] = {TEXTOID};
 	Datum		lvalues[1];
 	char		lockname[64];
@@ -480,16 +501,16 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 		keep_plan(&plan_changed[course],
 				  course ?
 				  "SELECT b.period_start, b.generated_at,"
-				  " (EXISTS (SELECT FROM lms.points_ledger l WHERE l.course_id = $3 AND l.id > b.ledger_mark)"
-				  "  OR EXISTS (SELECT FROM lms.board_user_changes c WHERE c.id > b.users_mark)"
+				  " (coalesce((SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = $3), 0) > b.ledger_mark"
+				  "  OR coalesce((SELECT max(c.id) FROM lms.board_user_changes c), 0) > b.users_mark"
 				  "  OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
-				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed'))"
+				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed')), b.ledger_low, b.users_low"
 				  " FROM lms.boards b WHERE b.board = $1 AND b.win = $2" :
 				  "SELECT b.period_start, b.generated_at,"
-				  " (EXISTS (SELECT FROM lms.points_ledger l WHERE l.id > b.ledger_mark)"
-				  "  OR EXISTS (SELECT FROM lms.board_user_changes c WHERE c.id > b.users_mark)"
+				  " (coalesce((SELECT max(l.id) FROM lms.points_ledger l), 0) > b.ledger_mark"
+				  "  OR coalesce((SELECT max(c.id) FROM lms.board_user_changes c), 0) > b.users_mark"
 				  "  OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
-				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed'))"
+				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed')), b.ledger_low, b.users_low"
 				  " FROM lms.boards b WHERE b.board = $1 AND b.win = $2 AND $3 IS NULL",
 				  3, ctypes);
 		if (SPI_execute_plan(plan_changed[course], cvalues, cnulls, false, 1) != SPI_OK_SELECT)
@@ -501,6 +522,8 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 			stored_start = DatumGetDateADT(SPI_getbinval(t, d, 1, &pnull));
 			generated = DatumGetTimestampTz(SPI_getbinval(t, d, 2, &isnull));
 			changed = DatumGetBool(SPI_getbinval(t, d, 3, &isnull));
+			values[7] = SPI_getbinval(t, d, 4, &isnull);
+			values[8] = SPI_getbinval(t, d, 5, &isnull);
 			if (pnull == !period && (!period || stored_start == pstart))
 			{
 				incremental = true;
