@@ -28,6 +28,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
@@ -36,6 +37,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "api.h"
 #include "enrollment.h"
@@ -57,11 +59,14 @@ enum
 	REL_COURSES,
 	REL_ENROLLMENTS,
 	REL_PROGRESS,
+	REL_USERS,
+	REL_SCORES,
 	REL_COUNT
 };
-static const char *const rel_names[REL_COUNT] = {"lessons", "courses", "enrollments", "lesson_progress"};
+static const char *const rel_names[REL_COUNT] = {"lessons", "courses", "enrollments", "lesson_progress",
+"users", "learner_scores"};
 static const char *const idx_names[REL_COUNT] = {"lessons_pkey", "courses_pkey",
-"enrollments_user_id_course_id_key", "lesson_progress_pkey"};
+"enrollments_user_id_course_id_key", "lesson_progress_pkey", "users_pkey", "learner_scores_pkey"};
 static Oid	rel_oids[REL_COUNT];
 static Oid	idx_oids[REL_COUNT];
 static bool rels_valid = false;
@@ -94,6 +99,19 @@ enum
 };
 static const char *const p_cols[P_NCOLS] = {"user_id", "lesson_id", "is_completed"};
 static AttrNumber p_att[P_NCOLS];
+enum
+{
+	U_ID, U_TIMEZONE, U_NCOLS
+};
+static const char *const u_cols[U_NCOLS] = {"id", "timezone"};
+static AttrNumber u_att[U_NCOLS];
+enum
+{
+	S_USER, S_LAST_DAY, S_TOTAL, S_LEVEL, S_CURRENT, S_LONGEST, S_NCOLS
+};
+static const char *const s_cols[S_NCOLS] = {"user_id", "last_activity_date", "total_points", "level",
+"current_streak", "longest_streak"};
+static AttrNumber s_att[S_NCOLS];
 
 static void
 rels_invalidate(Datum arg, Oid relid)
@@ -148,6 +166,8 @@ resolve_rels(void)
 	resolve_cols(rel_oids[REL_COURSES], c_cols, c_att, C_NCOLS);
 	resolve_cols(rel_oids[REL_ENROLLMENTS], e_cols, e_att, E_NCOLS);
 	resolve_cols(rel_oids[REL_PROGRESS], p_cols, p_att, P_NCOLS);
+	resolve_cols(rel_oids[REL_USERS], u_cols, u_att, U_NCOLS);
+	resolve_cols(rel_oids[REL_SCORES], s_cols, s_att, S_NCOLS);
 	rels_valid = true;
 }
 
@@ -190,6 +210,7 @@ fetch_row(int which, int nkeys, const AttrNumber *key_atts, const int64 *key_val
 
 static SPIPlanPtr lock_lesson_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
+static SPIPlanPtr update_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
 static SPIPlanPtr flip_plan = NULL;
 static SPIPlanPtr count_plan = NULL;
@@ -442,29 +463,56 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	args[6] = Int32GetDatum(pct);
 	args[7] = TimestampTzGetDatum(now);
 	args[8] = Int64GetDatum(enrollment_id);
-	lms_plan(&write_plan,
+
+	/*
+	 * The steady state (the learner's row exists) is an UPDATE of it joined to the
+	 * enrollment's update: cheaper than INSERT ... ON CONFLICT, whose speculative pre-check,
+	 * EXCLUDED projection and sub-selects over the CTE cost more than the update itself. No
+	 * row means no live enrollment or no row yet: the upsert below settles both (running the
+	 * enrollment's update again is harmless: the same values, under the lock already held).
+	 */
+	lms_plan(&update_plan,
 			 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
 			 "             last_position_seconds = coalesce($6, last_position_seconds) "
 			 "           WHERE id = $9 AND (status = 'completed' OR (status = 'active' "
 			 "                 AND (expires_at IS NULL OR expires_at > $8))) "
 			 "           RETURNING status, completed_lessons) "
-			 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
-			 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
-			 "  completed_at, started_at, updated_at) "
-			 "SELECT $1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8 FROM t "
-			 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
-			 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
-			 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
-			 "                               ELSE EXCLUDED.last_position_seconds END, "
-			 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
-			 "  updated_at = EXCLUDED.updated_at "
-			 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
-			 "          is_completed, completed_at, "
-			 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
+			 "UPDATE lms.lesson_progress AS lp SET "
+			 "  watched_seconds = GREATEST(lp.watched_seconds, $5), "
+			 "  last_position_seconds = coalesce($6, lp.last_position_seconds), "
+			 "  completion_percentage = GREATEST(lp.completion_percentage, $7::numeric / 100), "
+			 "  updated_at = $8 "
+			 "FROM t WHERE lp.user_id = $1 AND lp.lesson_id = $2 "
+			 "RETURNING lp.watched_seconds, lp.last_position_seconds, (lp.completion_percentage * 100)::int4, "
+			 "          lp.is_completed, lp.completed_at, t.status, t.completed_lessons",
 			 9, write_types);
-	lms_exec(write_plan, args, nulls, false, 0);
+	lms_exec(update_plan, args, nulls, false, 0);
 	if (SPI_processed != 1)
-		return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
+	{
+		lms_plan(&write_plan,
+				 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
+				 "             last_position_seconds = coalesce($6, last_position_seconds) "
+				 "           WHERE id = $9 AND (status = 'completed' OR (status = 'active' "
+				 "                 AND (expires_at IS NULL OR expires_at > $8))) "
+				 "           RETURNING status, completed_lessons) "
+				 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
+				 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
+				 "  completed_at, started_at, updated_at) "
+				 "SELECT $1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8 FROM t "
+				 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
+				 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
+				 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
+				 "                               ELSE EXCLUDED.last_position_seconds END, "
+				 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
+				 "  updated_at = EXCLUDED.updated_at "
+				 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
+				 "          is_completed, completed_at, "
+				 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
+				 9, write_types);
+		lms_exec(write_plan, args, nulls, false, 0);
+		if (SPI_processed != 1)
+			return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
+	}
 	r_watched = lms_col_int32(0, 1, 0);
 	r_position = lms_col_int32(0, 2, 0);
 	r_pct = lms_col_int32(0, 3, 0);
@@ -725,6 +773,50 @@ answer_jsonb(const LmsProgressAnswer *a, const LmsScore *score)
 	return JsonbPGetDatum(JsonbValueToJsonb(res));
 }
 
+/*
+ * The hot case of the streak hook (scoring.c, count_activity): the learner was already active
+ * on today's date in their time zone, so the write changes nothing in scoring and where the
+ * learner stands is their scores row as it is. Two key lookups instead of the hook's SQL read
+ * and lms_score_finish's. Runs after the write and its awards (a fresh snapshot sees them);
+ * anything else (first activity of the day, no scores row) returns false for the hooks.
+ */
+static bool
+activity_already_counted(int64 user_id, LmsScore *score)
+{
+	Snapshot	snap;
+	Datum		uv[U_NCOLS],
+				sv[S_NCOLS];
+	bool		un[U_NCOLS],
+				sn[S_NCOLS];
+	int64		key = user_id;
+	bool		counted = false;
+
+	if (score->points_awarded != 0 || score->new_achievements.len > 0)
+		return false;
+	resolve_rels();
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+	if (fetch_row(REL_SCORES, 1, &s_att[S_USER], &key, snap, S_NCOLS, s_att, sv, sn) &&
+		!sn[S_LAST_DAY] &&
+		fetch_row(REL_USERS, 1, &u_att[U_ID], &key, snap, U_NCOLS, u_att, uv, un) && !un[U_TIMEZONE])
+	{
+		Datum		local = DirectFunctionCall2(timestamptz_zone, uv[U_TIMEZONE],
+												TimestampTzGetDatum(lms_now()));
+		DateADT		day = DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+
+		if (day <= DatumGetDateADT(sv[S_LAST_DAY]))
+		{
+			counted = true;
+			score->total_points = sn[S_TOTAL] ? 0 : DatumGetInt64(sv[S_TOTAL]);
+			score->level = sn[S_LEVEL] ? 1 : DatumGetInt32(sv[S_LEVEL]);
+			score->streak_current = sn[S_CURRENT] ? 0 : DatumGetInt32(sv[S_CURRENT]);
+			score->streak_longest = sn[S_LONGEST] ? 0 : DatumGetInt32(sv[S_LONGEST]);
+			score->standing_known = true;
+		}
+	}
+	UnregisterSnapshot(snap);
+	return counted;
+}
+
 /* The write with its scoring; ans and score are filled for LMS_PROGRESS_OK. */
 static LmsProgressResult
 record_with_score(const LmsProgressInput *in, LmsProgressAnswer *ans, LmsScore *score)
@@ -736,7 +828,7 @@ record_with_score(const LmsProgressInput *in, LmsProgressAnswer *ans, LmsScore *
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	r = progress_apply(in, false, score, &done, ans);
-	if (r == LMS_PROGRESS_OK)
+	if (r == LMS_PROGRESS_OK && !activity_already_counted(in->user_id, score))
 	{
 		/* every accepted write is activity for the learner's streak day */
 		lms_score_activity(in->user_id, score);
