@@ -210,7 +210,6 @@ fetch_row(int which, int nkeys, const AttrNumber *key_atts, const int64 *key_val
 
 static SPIPlanPtr lock_lesson_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
-static SPIPlanPtr update_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
 static SPIPlanPtr flip_plan = NULL;
 static SPIPlanPtr count_plan = NULL;
@@ -463,56 +462,29 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	args[6] = Int32GetDatum(pct);
 	args[7] = TimestampTzGetDatum(now);
 	args[8] = Int64GetDatum(enrollment_id);
-
-	/*
-	 * The steady state (the learner's row exists) is an UPDATE of it joined to the
-	 * enrollment's update: cheaper than INSERT ... ON CONFLICT, whose speculative pre-check,
-	 * EXCLUDED projection and sub-selects over the CTE cost more than the update itself. No
-	 * row means no live enrollment or no row yet: the upsert below settles both (running the
-	 * enrollment's update again is harmless: the same values, under the lock already held).
-	 */
-	lms_plan(&update_plan,
+	lms_plan(&write_plan,
 			 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
 			 "             last_position_seconds = coalesce($6, last_position_seconds) "
 			 "           WHERE id = $9 AND (status = 'completed' OR (status = 'active' "
 			 "                 AND (expires_at IS NULL OR expires_at > $8))) "
 			 "           RETURNING status, completed_lessons) "
-			 "UPDATE lms.lesson_progress AS lp SET "
-			 "  watched_seconds = GREATEST(lp.watched_seconds, $5), "
-			 "  last_position_seconds = coalesce($6, lp.last_position_seconds), "
-			 "  completion_percentage = GREATEST(lp.completion_percentage, $7::numeric / 100), "
-			 "  updated_at = $8 "
-			 "FROM t WHERE lp.user_id = $1 AND lp.lesson_id = $2 "
-			 "RETURNING lp.watched_seconds, lp.last_position_seconds, (lp.completion_percentage * 100)::int4, "
-			 "          lp.is_completed, lp.completed_at, t.status, t.completed_lessons",
+			 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
+			 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
+			 "  completed_at, started_at, updated_at) "
+			 "SELECT $1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8 FROM t "
+			 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
+			 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
+			 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
+			 "                               ELSE EXCLUDED.last_position_seconds END, "
+			 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
+			 "  updated_at = EXCLUDED.updated_at "
+			 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
+			 "          is_completed, completed_at, "
+			 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
 			 9, write_types);
-	lms_exec(update_plan, args, nulls, false, 0);
+	lms_exec(write_plan, args, nulls, false, 0);
 	if (SPI_processed != 1)
-	{
-		lms_plan(&write_plan,
-				 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
-				 "             last_position_seconds = coalesce($6, last_position_seconds) "
-				 "           WHERE id = $9 AND (status = 'completed' OR (status = 'active' "
-				 "                 AND (expires_at IS NULL OR expires_at > $8))) "
-				 "           RETURNING status, completed_lessons) "
-				 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
-				 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
-				 "  completed_at, started_at, updated_at) "
-				 "SELECT $1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8 FROM t "
-				 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
-				 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
-				 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
-				 "                               ELSE EXCLUDED.last_position_seconds END, "
-				 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
-				 "  updated_at = EXCLUDED.updated_at "
-				 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
-				 "          is_completed, completed_at, "
-				 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
-				 9, write_types);
-		lms_exec(write_plan, args, nulls, false, 0);
-		if (SPI_processed != 1)
-			return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
-	}
+		return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
 	r_watched = lms_col_int32(0, 1, 0);
 	r_position = lms_col_int32(0, 2, 0);
 	r_pct = lms_col_int32(0, 3, 0);
