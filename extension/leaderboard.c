@@ -32,7 +32,8 @@
  * while a transaction of refresh k's snapshot is still running: a writer that started after
  * refresh k took its ids after M(k), one running at k had them above low(k) (induction). Re-reading
  * a learner twice is harmless (the source is re-read, not added). A full build looks back 10,000
- * ledger ids (1,000 visibility changes) for writers that were running during it.
+ * ledger ids (1,000 visibility changes) when writers were running during it, else 100 (10): a
+ * writer takes its ledger id an instant before its transaction id.
  * A board has changed (needs a refresh) when the ledger has a row past its mark (of the course),
  * a visibility change past its mark exists, or a transaction of its snapshot has committed.
  *
@@ -287,8 +288,8 @@ static const char *const one_sources[2][2] = {
 
 /*
  * The full build of one kind of board: rank nothing, just compare the source with the stored
- * entries (hash FULL JOIN) and write the rows that differ; the histogram is rebuilt after it
- * (plan_hist). The marks start a little behind the ledger's end (a writer still running may
+ * entries (hash FULL JOIN) and write the rows that differ; the histogram is recounted after it
+ * (plan_hist). The low marks start a little behind the ledger's end (a writer still running may
  * hold a lower id): the first refresh after it re-reads those learners.
  */
 static SPIPlanPtr
@@ -315,8 +316,12 @@ full_plan(bool course, bool period)
 					   APPLY_DIFF
 					   "meta AS (INSERT INTO lms.boards AS b (board, win, period_start, generated_at, total,"
 					   "                 ledger_mark, ledger_low, users_mark, users_low, snap)"
-					   "         SELECT $1, $2, $7, $6, (SELECT count(*) FROM vis), m.lm, greatest(0, m.lm - 10000),"
-					   "                m.um, greatest(0, m.um - 1000), pg_catalog.pg_current_snapshot() FROM marks m"
+					   "         SELECT $1, $2, $7, $6, (SELECT count(*) FROM vis),"
+					   "                m.lm, greatest(0, m.lm - CASE WHEN w.running THEN 10000 ELSE 100 END),"
+					   "                m.um, greatest(0, m.um - CASE WHEN w.running THEN 1000 ELSE 10 END),"
+					   "                pg_catalog.pg_current_snapshot()"
+					   "           FROM marks m, (SELECT EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip("
+					   "                                          pg_catalog.pg_current_snapshot())) AS running) w"
 					   "         ON CONFLICT (board, win) DO UPDATE SET period_start = EXCLUDED.period_start,"
 					   "           generated_at = EXCLUDED.generated_at, total = EXCLUDED.total,"
 					   "           ledger_mark = EXCLUDED.ledger_mark, ledger_low = EXCLUDED.ledger_low,"
@@ -334,7 +339,8 @@ full_plan(bool course, bool period)
  * and of the visibility changes past its users' low mark, each re-read from the source by key;
  * their entries are written and moved between histogram buckets. The new low mark is the
  * previous refresh's end, or lower while a writer running at the previous refresh still runs
- * (see the design note), so a row committed late with a lower id is never skipped.
+ * (see the design note), so a row committed late with a lower id is never skipped. Custom plans:
+ * a generic plan would guess a third of the ledger past the mark.
  */
 static SPIPlanPtr
 incr_plan(bool course, bool period)

@@ -5,7 +5,8 @@
  * Registered only when lms is in shared_preload_libraries (and not during pg_upgrade), modeled
  * on pg_cron's src/pg_cron.c: it connects to lms.leaderboard_database, and every
  * lms.leaderboard_refresh_interval it refreshes the boards whose source changed, in one short
- * transaction. Latch wait with WL_POSTMASTER_DEATH, CHECK_FOR_INTERRUPTS, SIGHUP reloads the
+ * transaction; a refresh applies only the learners whose ledger rows or visibility changed since
+ * the previous one (leaderboard.c), so a pass costs what changed, not the size of the boards. Latch wait with WL_POSTMASTER_DEATH, CHECK_FOR_INTERRUPTS, SIGHUP reloads the
  * configuration, and a memory context reset every loop. A database without the extension is
  * simply polled until it has it. Without the worker the boards stay correct: reads refresh a
  * stale board on demand (see leaderboard.c).
