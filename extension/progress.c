@@ -3,27 +3,35 @@
  *	  The hottest write: a progress report every few seconds per playing video.
  *
  * One call does, in this order (the house lock order):
- *	 1. one read of the lesson, its course and the learner's enrollment (access rules);
+ *	 1. key lookups of the lesson, its course and the learner's enrollment (access rules);
  *	 2. when this write completes the lesson: the lesson row (KEY SHARE, against a concurrent
  *		unpublish), then the course row if it may also complete the course;
- *	 3. one statement updating the enrollment (last activity; its row lock serializes this
- *		learner's writes in the course) and upserting the lesson_progress row (monotonic
- *		maxima, latest position);
+ *	 3. the enrollment's last activity (its row lock serializes this learner's writes in the
+ *		course), then the lesson_progress upsert (monotonic maxima, latest position);
  *	 4. when the write reaches completion: a guarded UPDATE ... WHERE NOT is_completed, which
  *		flips the row for exactly one caller, whatever the retries and concurrent duplicates;
  *	 5. only for that caller: the enrollment's and the module's completed counters, the
  *		lesson's points, and, when the last lesson completes, the enrollment's completion, the
  *		course's active count and the course bonus.
  * Nothing scans the course's lessons or the learner's progress: every step is a key lookup.
- * A steady-state write (no completion) is two statements plus the scoring hooks.
+ * A steady-state write (no completion) is key lookups, the enrollment's update done in C (an
+ * ordinary MVCC update with its index entries, not through the executor) and one SQL
+ * statement, the lesson_progress upsert; on an already active day the scoring hooks are
+ * skipped.
  */
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/heapam.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -69,6 +77,7 @@ static const char *const idx_names[REL_COUNT] = {"lessons_pkey", "courses_pkey",
 "enrollments_user_id_course_id_key", "lesson_progress_pkey", "users_pkey", "learner_scores_pkey"};
 static Oid	rel_oids[REL_COUNT];
 static Oid	idx_oids[REL_COUNT];
+static Oid	enrollments_pkey = InvalidOid;
 static bool rels_valid = false;
 static bool rels_callback = false;
 
@@ -88,10 +97,11 @@ static const char *const c_cols[C_NCOLS] = {"id", "is_published", "lesson_count"
 static AttrNumber c_att[C_NCOLS];
 enum
 {
-	E_USER, E_COURSE, E_ID, E_STATUS, E_EXPIRES, E_COMPLETED, E_NCOLS
+	E_USER, E_COURSE, E_ID, E_STATUS, E_EXPIRES, E_COMPLETED, E_LAST_AT, E_LAST_LESSON,
+	E_LAST_POSITION, E_NCOLS
 };
 static const char *const e_cols[E_NCOLS] = {"user_id", "course_id", "id", "status", "expires_at",
-"completed_lessons"};
+"completed_lessons", "last_activity_at", "last_lesson_id", "last_position_seconds"};
 static AttrNumber e_att[E_NCOLS];
 enum
 {
@@ -124,7 +134,7 @@ rels_invalidate(Datum arg, Oid relid)
 		return;
 	}
 	for (i = 0; i < REL_COUNT; i++)
-		if (relid == rel_oids[i] || relid == idx_oids[i])
+		if (relid == rel_oids[i] || relid == idx_oids[i] || relid == enrollments_pkey)
 			rels_valid = false;
 }
 
@@ -162,6 +172,9 @@ resolve_rels(void)
 		if (!OidIsValid(rel_oids[i]) || !OidIsValid(idx_oids[i]))
 			elog(ERROR, "relation lms.%s or its index lms.%s not found", rel_names[i], idx_names[i]);
 	}
+	enrollments_pkey = get_relname_relid("enrollments_pkey", nsp);
+	if (!OidIsValid(enrollments_pkey))
+		elog(ERROR, "index lms.enrollments_pkey not found");
 	resolve_cols(rel_oids[REL_LESSONS], l_cols, l_att, L_NCOLS);
 	resolve_cols(rel_oids[REL_COURSES], c_cols, c_att, C_NCOLS);
 	resolve_cols(rel_oids[REL_ENROLLMENTS], e_cols, e_att, E_NCOLS);
@@ -208,9 +221,144 @@ fetch_row(int which, int nkeys, const AttrNumber *key_atts, const int64 *key_val
 	return found;
 }
 
+/*
+ * Step 3's last-activity update of the enrollment, without the executor: the row by its key,
+ * locked as UPDATE would lock it (the latest version, waiting for a concurrent writer), the
+ * liveness condition re-checked on that version, three columns replaced. Through SQL this
+ * statement re-read and re-planned every CHECK constraint of lms.enrollments on each call
+ * (the executor prepares them per statement), none of which involves the columns written
+ * here; last_position_seconds is 0 or more by the caller's validation. Index entries are added
+ * when the update is not HOT, with their predicates, as the executor would.
+ *
+ * Returns 1 when updated (status and completed lessons of the locked row in *status_out /
+ * *completed_out), 0 when the enrollment is gone or no longer live, -1 when the table has a
+ * trigger on UPDATE other than foreign-key checks (which only act on key changes): then the
+ * caller uses the SQL statement, so that no trigger is bypassed.
+ */
+static int
+touch_enrollment(int64 enrollment_id, TimestampTz now, int64 lesson_id, bool keep_position,
+				 int32 position, char *status_out, size_t status_len, int32 *completed_out)
+{
+	Relation	rel = table_open(rel_oids[REL_ENROLLMENTS], RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	Snapshot	snap;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	ItemPointerData tid;
+	TupleTableSlot *slot;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	int			result = 0;
+
+	if (rel->trigdesc != NULL)
+	{
+		int			i;
+
+		for (i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+
+			if (TRIGGER_FOR_UPDATE(t->tgtype) && RI_FKey_trigger_type(t->tgfoid) == RI_TRIGGER_NONE)
+			{
+				table_close(rel, NoLock);
+				return -1;
+			}
+		}
+	}
+
+	/* see this transaction's own earlier writes of the row */
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+	ScanKeyInit(&key, e_att[E_ID], BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(enrollment_id));
+	scan = systable_beginscan(rel, enrollments_pkey, true, snap, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+		tid = tup->t_self;
+	systable_endscan(scan);
+	if (!HeapTupleIsValid(tup))
+	{
+		UnregisterSnapshot(snap);
+		table_close(rel, NoLock);
+		return 0;
+	}
+
+	slot = table_slot_create(rel, NULL);
+	res = table_tuple_lock(rel, &tid, snap, slot, GetCurrentCommandId(true),
+						   LockTupleNoKeyExclusive, LockWaitBlock,
+						   TUPLE_LOCK_FLAG_FIND_LAST_VERSION, &tmfd);
+	if (res == TM_Ok)
+	{
+		bool		isnull;
+		Datum		st = slot_getattr(slot, e_att[E_STATUS], &isnull);
+		char	   *status = isnull ? NULL : TextDatumGetCString(st);
+		Datum		ex = slot_getattr(slot, e_att[E_EXPIRES], &isnull);
+		bool		live;
+
+		live = status != NULL &&
+			(strcmp(status, "completed") == 0 ||
+			 (strcmp(status, "active") == 0 && (isnull || DatumGetTimestampTz(ex) > now)));
+		if (live)
+		{
+			Datum	   *values = palloc0(sizeof(Datum) * desc->natts);
+			bool	   *nulls = palloc0(sizeof(bool) * desc->natts);
+			bool	   *repl = palloc0(sizeof(bool) * desc->natts);
+			bool		should_free;
+			HeapTuple	old = ExecFetchSlotHeapTuple(slot, false, &should_free);
+			HeapTuple	newtup;
+
+			*completed_out = DatumGetInt32(slot_getattr(slot, e_att[E_COMPLETED], &isnull));
+			if (isnull)
+				*completed_out = 0;
+			strlcpy(status_out, status, status_len);
+
+			values[e_att[E_LAST_AT] - 1] = TimestampTzGetDatum(now);
+			repl[e_att[E_LAST_AT] - 1] = true;
+			values[e_att[E_LAST_LESSON] - 1] = Int64GetDatum(lesson_id);
+			repl[e_att[E_LAST_LESSON] - 1] = true;
+			if (!keep_position)
+			{
+				values[e_att[E_LAST_POSITION] - 1] = Int32GetDatum(position);
+				repl[e_att[E_LAST_POSITION] - 1] = true;
+			}
+			newtup = heap_modify_tuple(old, desc, values, nulls, repl);
+			simple_heap_update(rel, &slot->tts_tid, newtup);
+
+			if (!HeapTupleIsHeapOnly(newtup))
+			{
+				EState	   *estate = CreateExecutorState();
+				ResultRelInfo *rri = makeNode(ResultRelInfo);
+				TupleTableSlot *nslot;
+
+				InitResultRelInfo(rri, rel, 1, NULL, 0);
+				ExecOpenIndices(rri, false);
+				nslot = ExecInitExtraTupleSlot(estate, desc, &TTSOpsHeapTuple);
+				ExecStoreHeapTuple(newtup, nslot, false);
+				/* update = false: only a hint (indexUnchanged) that needs a range table */
+				(void) ExecInsertIndexTuples(rri, nslot, estate, false, false, NULL, NIL);
+				ExecCloseIndices(rri);
+				ExecResetTupleTable(estate->es_tupleTable, false);
+				FreeExecutorState(estate);
+			}
+			if (should_free)
+				heap_freetuple(old);
+			result = 1;
+		}
+	}
+	else if (res != TM_Deleted)
+		elog(ERROR, "could not lock enrollment " INT64_FORMAT ": result %d", enrollment_id, (int) res);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	table_close(rel, NoLock);
+	/* the statements that follow see the update */
+	CommandCounterIncrement();
+	return result;
+}
+
 static SPIPlanPtr lock_lesson_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
 static SPIPlanPtr write_plan = NULL;
+static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr flip_plan = NULL;
 static SPIPlanPtr count_plan = NULL;
 static SPIPlanPtr module_plan = NULL;
@@ -302,6 +450,8 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	TimestampTz r_at;
 	bool		lesson_published,
 				course_published;
+	int			touched;
+	char		touched_status[16];
 
 	memset(done, 0, sizeof(*done));
 	memset(nulls, ' ', sizeof(nulls));
@@ -446,11 +596,12 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	}
 
 	/*
-	 * 3+4. one statement: last activity on the enrollment (its row lock serializes this
-	 * learner's writes in the course; no row when the enrollment was dropped or expired
-	 * meanwhile), then the lesson_progress upsert: monotonic maxima, latest position (kept by
-	 * the quiz path). ON CONFLICT works on the latest committed row, so is_completed as
-	 * returned is current.
+	 * 3+4. last activity on the enrollment (its row lock serializes this learner's writes in
+	 * the course; nothing when the enrollment was dropped or expired meanwhile), directly
+	 * (touch_enrollment), then the lesson_progress upsert: monotonic maxima, latest position
+	 * (kept by the quiz path). ON CONFLICT works on the latest committed row, so is_completed as
+	 * returned is current. With an UPDATE trigger of its own on lms.enrollments, both are one
+	 * SQL statement as before.
 	 */
 	args[0] = Int64GetDatum(in->user_id);
 	args[1] = Int64GetDatum(in->lesson_id);
@@ -462,36 +613,64 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	args[6] = Int32GetDatum(pct);
 	args[7] = TimestampTzGetDatum(now);
 	args[8] = Int64GetDatum(enrollment_id);
-	lms_plan(&write_plan,
-			 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
-			 "             last_position_seconds = coalesce($6, last_position_seconds) "
-			 "           WHERE id = $9 AND (status = 'completed' OR (status = 'active' "
-			 "                 AND (expires_at IS NULL OR expires_at > $8))) "
-			 "           RETURNING status, completed_lessons) "
-			 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
-			 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
-			 "  completed_at, started_at, updated_at) "
-			 "SELECT $1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8 FROM t "
-			 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
-			 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
-			 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
-			 "                               ELSE EXCLUDED.last_position_seconds END, "
-			 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
-			 "  updated_at = EXCLUDED.updated_at "
-			 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
-			 "          is_completed, completed_at, "
-			 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
-			 9, write_types);
-	lms_exec(write_plan, args, nulls, false, 0);
-	if (SPI_processed != 1)
+	touched = touch_enrollment(enrollment_id, now, in->lesson_id, force_complete, position,
+							   touched_status, sizeof(touched_status), &completed_lessons);
+	if (touched == 0)
 		return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
+	if (touched == 1)
+	{
+		lms_plan(&upsert_plan,
+				 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
+				 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
+				 "  completed_at, started_at, updated_at) "
+				 "VALUES ($1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8) "
+				 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
+				 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
+				 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
+				 "                               ELSE EXCLUDED.last_position_seconds END, "
+				 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
+				 "  updated_at = EXCLUDED.updated_at "
+				 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
+				 "          is_completed, completed_at",
+				 8, write_types);
+		lms_exec(upsert_plan, args, nulls, false, 0);
+		if (SPI_processed != 1)
+			elog(ERROR, "the progress upsert returned no row");
+		old_status = touched_status;
+	}
+	else
+	{
+		lms_plan(&write_plan,
+				 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
+				 "             last_position_seconds = coalesce($6, last_position_seconds) "
+				 "           WHERE id = $9 AND (status = 'completed' OR (status = 'active' "
+				 "                 AND (expires_at IS NULL OR expires_at > $8))) "
+				 "           RETURNING status, completed_lessons) "
+				 "INSERT INTO lms.lesson_progress AS lp (user_id, lesson_id, course_id, module_id, "
+				 "  watched_seconds, last_position_seconds, completion_percentage, is_completed, "
+				 "  completed_at, started_at, updated_at) "
+				 "SELECT $1, $2, $3, $4, $5, coalesce($6, 0), $7::numeric / 100, false, NULL, $8, $8 FROM t "
+				 "ON CONFLICT (user_id, lesson_id) DO UPDATE SET "
+				 "  watched_seconds = GREATEST(lp.watched_seconds, EXCLUDED.watched_seconds), "
+				 "  last_position_seconds = CASE WHEN $6 IS NULL THEN lp.last_position_seconds "
+				 "                               ELSE EXCLUDED.last_position_seconds END, "
+				 "  completion_percentage = GREATEST(lp.completion_percentage, EXCLUDED.completion_percentage), "
+				 "  updated_at = EXCLUDED.updated_at "
+				 "RETURNING watched_seconds, last_position_seconds, (completion_percentage * 100)::int4, "
+				 "          is_completed, completed_at, "
+				 "          (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
+				 9, write_types);
+		lms_exec(write_plan, args, nulls, false, 0);
+		if (SPI_processed != 1)
+			return LMS_PROGRESS_NOT_ENROLLED;	/* dropped or expired meanwhile */
+		old_status = lms_col_text(0, 6);
+		completed_lessons = lms_col_int32(0, 7, 0);
+	}
 	r_watched = lms_col_int32(0, 1, 0);
 	r_position = lms_col_int32(0, 2, 0);
 	r_pct = lms_col_int32(0, 3, 0);
 	r_done = lms_col_bool(0, 4, false);
 	r_at = lms_col_ts(0, 5, &r_at_null);
-	old_status = lms_col_text(0, 6);
-	completed_lessons = lms_col_int32(0, 7, 0);
 	status = old_status;
 
 	/*
