@@ -29,6 +29,10 @@ include $(PGXS)
 extension/lms--1.0.sql: $(sort $(wildcard extension/sql/*.sql))
 	cat $^ > $@
 
+# PGXS tracks no header dependencies: rebuild every object when any header changes
+# (a struct changed under a stale object is a crash, not a compile error).
+$(OBJS): $(wildcard extension/*.h)
+
 # The gateway has its own Makefile; it is built and installed with the extension.
 all: gateway
 .PHONY: gateway install-gateway test demo stop bench
