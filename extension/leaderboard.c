@@ -114,11 +114,11 @@ static SPIPlanPtr plan_trylock = NULL;
 static SPIPlanPtr plan_touch = NULL;
 
 static SPIPlanPtr
-keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+keep_plan_opts(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes, int opts)
 {
 	if (*slot == NULL)
 	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
+		SPIPlanPtr	p = SPI_prepare_cursor(sql, nargs, argtypes, opts);
 
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
@@ -127,6 +127,19 @@ keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
 	}
 	return *slot;
 }
+
+static SPIPlanPtr
+keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
+{
+	return keep_plan_opts(slot, sql, nargs, argtypes, 0);
+}
+
+/*
+ * Reads: always the generic plan (index scans whatever the parameters); a custom plan would be
+ * planned again on every call, which costs more than the read.
+ */
+#define keep_read_plan(slot, sql, nargs, argtypes) \
+	keep_plan_opts(slot, sql, nargs, argtypes, CURSOR_OPT_GENERIC_PLAN)
 
 /*
  * Settings, and the worker when the library is preloaded. Called from lms.c's _PG_init.
@@ -504,7 +517,7 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 		TimestampTz generated;
 		bool		changed;
 
-		keep_plan(&plan_changed[course],
+		keep_read_plan(&plan_changed[course],
 				  course ?
 				  "SELECT b.period_start, b.generated_at,"
 				  " (coalesce((SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = $3), 0) > b.ledger_mark"
@@ -752,7 +765,7 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 	 * stopped at the bucket that holds position off + 1); the page is then an index range scan
 	 * in board order from that score, skipping only within its tie group.
 	 */
-	keep_plan(&plan_page,
+	keep_read_plan(&plan_page,
 			  "WITH s AS (SELECT h.points, h.above FROM"
 			  "             (SELECT c.points, c.learners,"
 			  "                     sum(c.learners) OVER (ORDER BY c.points DESC) - c.learners AS above"
@@ -881,13 +894,13 @@ board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int
 	TupleDesc	d;
 
 	/* rank: 1 + the learners of the buckets above (bounded by distinct scores, not learners) */
-	keep_plan(&plan_rank,
+	keep_read_plan(&plan_rank,
 			  "SELECT e.points, 1 + coalesce((SELECT sum(h.learners) FROM lms.board_counts h"
 			  "                                WHERE h.board = $1 AND h.win = $2 AND h.points > e.points), 0)"
 			  "  FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
 			  3, types);
 	/* position: the rank plus those of the same score before me in board order (tie group) */
-	keep_plan(&plan_me,
+	keep_read_plan(&plan_me,
 			  "SELECT e.points, 1 + coalesce((SELECT sum(h.learners) FROM lms.board_counts h"
 			  "                                WHERE h.board = $1 AND h.win = $2 AND h.points > e.points), 0),"
 			  "       (SELECT count(*) FROM lms.board_entries f WHERE f.board = $1 AND f.win = $2"
@@ -990,7 +1003,7 @@ lms_board_info(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	read_board(fcinfo, &b);
 	/* a board never built (read-only transaction, or a concurrent first build) is built now */
-	keep_plan(&plan_meta,
+	keep_read_plan(&plan_meta,
 			  "SELECT b.board, b.period_start, b.generated_at, b.total FROM lms.boards b"
 			  " WHERE b.board = $1 AND b.win = $2",
 			  2, types);
