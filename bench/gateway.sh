@@ -20,13 +20,28 @@ conns=${BENCH_CONNECTIONS:-64}
 big=${BENCH_BIG_CONNECTIONS:-1000}
 learners=${BENCH_LEARNERS:-64}
 threads=$(nproc)
-: "${PGDATABASE:?PGDATABASE must name the database holding the lms extension}"
+# Without a database named, build and install, and use a private cluster of our own.
+own_cluster=""
+if [ -z "${PGDATABASE:-}" ]; then
+  "$root/devenv/deps.sh"
+  make -s -C "$root" >/dev/null && make -s -C "$root" install >/dev/null
+  own_cluster=$(mktemp -d /tmp/lms-bench-gw.XXXXXX)
+  "$root/devenv/cluster.sh" init "$own_cluster" >/dev/null && "$root/devenv/cluster.sh" start "$own_cluster"
+  eval "$("$root/devenv/cluster.sh" env "$own_cluster")"
+  export PGDATABASE=lms_bench_gw
+  psql -X -q -d postgres -c "CREATE DATABASE $PGDATABASE"
+  psql -X -q -c "SET client_min_messages=warning" -c "CREATE EXTENSION lms CASCADE"
+fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d)
 gw=""
-cleanup() { [ -n "$gw" ] && kill -TERM "$gw" 2>/dev/null && wait "$gw" 2>/dev/null; rm -rf "$work"; }
+cleanup() {
+  [ -n "$gw" ] && kill -TERM "$gw" 2>/dev/null && wait "$gw" 2>/dev/null
+  rm -rf "$work"
+  if [ -n "$own_cluster" ]; then "$root/devenv/cluster.sh" stop "$own_cluster" >/dev/null 2>&1; rm -rf "$own_cluster"; fi
+}
 trap cleanup EXIT
 
 psql -X -q -c "ALTER ROLE lms_gateway LOGIN" >/dev/null
