@@ -305,43 +305,12 @@ RETURN pg_catalog.jsonb_build_object(
   'code', a.code, 'title', a.title, 'description', a.description, 'points', a.points,
   'criteria', pg_catalog.jsonb_build_object('kind', a.kind, 'threshold', a.threshold));
 
--- GET /gamification/me: one read of the learner's scores, achievements and ranks.
+-- GET /gamification/me: one read of the learner's scores, achievements and ranks (C,
+-- api_gamification_me.c). VOLATILE: lms.user_rank may refresh a stale board.
 CREATE FUNCTION lms.api_gamification_me(token text, path text, query jsonb, body jsonb)
 RETURNS lms.api_response
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  me lms.caller := lms.caller(token);
-BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
-  END IF;
-  RETURN (
-    SELECT lms.ok(200, jsonb_build_object(
-      'user_id', me.user_id,
-      'total_points', coalesce(s.total_points, 0),
-      'level', lv,
-      'level_progress', jsonb_build_object('level_floor', 50::bigint * lv * (lv - 1),
-                                           'next_level_at', 50::bigint * (lv + 1) * lv),
-      'current_streak', coalesce(s.current_streak, 0),
-      'longest_streak', coalesce(s.longest_streak, 0),
-      'last_activity_date', s.last_activity_date,
-      'achievements_count', coalesce(jsonb_array_length(ach), 0),
-      'achievements', ach,
-      'rank', jsonb_build_object(
-        'all_time', (SELECT r.rank FROM lms.user_rank('global', 'all', me.user_id) r),
-        'week', (SELECT r.rank FROM lms.user_rank('global', 'week', me.user_id) r))))
-      FROM (SELECT me.user_id AS uid) x
-      LEFT JOIN lms.learner_scores s ON s.user_id = x.uid
-      CROSS JOIN LATERAL (SELECT coalesce(s.level, 1) AS lv) l
-      CROSS JOIN LATERAL (
-        SELECT coalesce(jsonb_agg(jsonb_build_object('code', a.code, 'title', a.title,
-                                                     'awarded_at', lms.iso(ua.awarded_at))
-                                  ORDER BY ua.awarded_at, a.id), '[]') AS ach
-          FROM lms.user_achievements ua JOIN lms.achievements a ON a.id = ua.achievement_id
-         WHERE ua.user_id = x.uid) y);
-END
-$$;
+  AS 'MODULE_PATHNAME', 'lms_api_gamification_me'
+  LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 -- GET /gamification/me/history: the learner's ledger, newest first.
 CREATE FUNCTION lms.api_gamification_history(token text, path text, query jsonb, body jsonb)
