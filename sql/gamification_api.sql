@@ -109,3 +109,20 @@ SELECT pg_temp.r(lms.api_admin_recompute(NULL, NULL, '{}', NULL));
 
 -- every admin mutation wrote one audit row
 SELECT action, entity, entity_id IS NOT NULL AS has_entity FROM lms.audit_log ORDER BY id;
+
+-- GET /gamification/me once more, the raw body as the gateway sends it (jsonb's own layout,
+-- byte for byte): Ann after the corrections, then under a DateStyle that must not reach her
+-- last activity date; Ivy, who never scored (no scores row: zeros, level 1, on no board)
+SELECT status, body FROM lms.api_gamification_me(:'t_ann', NULL, '{}', NULL);
+SELECT body = body::jsonb::text AS jsonb_layout FROM lms.api_gamification_me(:'t_ann', NULL, '{}', NULL);
+SET datestyle = 'SQL, DMY';
+SELECT (body::jsonb)->'last_activity_date' AS day FROM lms.api_gamification_me(:'t_ann', NULL, '{}', NULL);
+RESET datestyle;
+SELECT EXISTS (SELECT FROM lms.learner_scores WHERE user_id = :ivy) AS ivy_has_scores;
+SELECT status, body FROM lms.api_gamification_me(:'t_ivy', NULL, '{}', NULL);
+-- an expired token, then a suspended learner
+SET lms.clock_override = '2027-03-02 10:00:00+00';
+SELECT pg_temp.r(lms.api_gamification_me(:'t_ann', NULL, '{}', NULL));
+SET lms.clock_override = '2026-03-03 10:00:00+00';
+UPDATE lms.users SET status = 'suspended' WHERE id = :bob;
+SELECT pg_temp.r(lms.api_gamification_me(:'t_bob', NULL, '{}', NULL));
