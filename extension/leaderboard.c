@@ -116,6 +116,7 @@ static SPIPlanPtr plan_courses = NULL;
 static SPIPlanPtr plan_lock = NULL;
 static SPIPlanPtr plan_trylock = NULL;
 static SPIPlanPtr plan_touch = NULL;
+static SPIPlanPtr plan_prune = NULL;
 
 static SPIPlanPtr
 keep_plan_opts(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes, int opts)
@@ -672,6 +673,12 @@ lms_refresh_boards(bool force, void (*emit) (const char *name, void *arg), void 
 		keep_plan(&plan_touch, "UPDATE lms.boards SET generated_at = $1 WHERE generated_at < $1", 1, types);
 		if (SPI_execute_plan(plan_touch, values, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not stamp the leaderboards");
+		/* visibility changes every board has applied are not needed any more */
+		keep_plan(&plan_prune,
+				  "DELETE FROM lms.board_user_changes c WHERE c.id <= (SELECT min(b.users_low) FROM lms.boards b)",
+				  0, NULL);
+		if (SPI_execute_plan(plan_prune, NULL, NULL, false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "could not prune the visibility changes");
 	}
 }
 
