@@ -32,8 +32,9 @@
  * while a transaction of refresh k's snapshot is still running: a writer that started after
  * refresh k took its ids after M(k), one running at k had them above low(k) (induction). Re-reading
  * a learner twice is harmless (the source is re-read, not added). A full build looks back 10,000
- * ledger ids (1,000 visibility changes) when writers were running during it, else 100 (10): a
- * writer takes its ledger id an instant before its transaction id.
+ * ledger ids (1,000 visibility changes) when writers were running during it, else 100 (10), as a
+ * margin. A writer holds its transaction id before it takes a ledger id (scoring.c's award), so
+ * a refresh's snapshot always lists a writer whose row it cannot see yet.
  * A board has changed (needs a refresh) when the ledger has a row past its mark (of the course),
  * a visibility change past its mark exists, or a transaction of its snapshot has committed.
  *

@@ -15,6 +15,8 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -165,6 +167,12 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	lvalues[6] = TimestampTzGetDatum(now);
 	lvalues[7] = note ? CStringGetTextDatum(note) : (Datum) 0;
 	lnulls[7] = note ? ' ' : 'n';
+	/*
+	 * Take the transaction id before the ledger id (nextval runs before the insert would assign
+	 * it): a refresh that does not yet see this row then sees this transaction as running, and
+	 * keeps its low mark below our id until we commit (leaderboard.c, snapshot safety).
+	 */
+	(void) GetTopTransactionId();
 	if (SPI_execute_plan(plan_ledger, lvalues, lnulls, false, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert into the points ledger");
 	if (SPI_processed == 0)
