@@ -118,7 +118,7 @@ BEGIN
   END LOOP;
 END
 $seed$;
-SELECT lms.refresh_leaderboards();
+SELECT count(*) AS boards_refreshed FROM lms.refresh_leaderboards();
 RESET client_min_messages;
 SELECT (SELECT count(*) FROM lms.users) AS users, (SELECT count(*) FROM lms.courses) AS courses,
        (SELECT count(*) FROM lms.lessons) AS lessons, (SELECT count(*) FROM lms.enrollments) AS enrollments,
