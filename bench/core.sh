@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 learners=${LEARNERS:-2000}
 secs=${SECONDS_PER_RUN:-15}
 clients=${CLIENTS:-16}
+rounds=${ROUNDS:-3}
 work=$(mktemp -d /tmp/lms-bench.XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'devenv/cluster.sh stop "$work/pg" >/dev/null 2>&1; rm -rf "$work"' EXIT
 devenv/deps.sh
@@ -67,20 +68,26 @@ u=$(median_ms usual_sql)
 echo "usual SQL / lms.course_progress: server time $(echo "scale=1; $(server_ms usual_sql) / $(server_ms progress_large)" | bc)x   (target >= 20x); client latency $(echo "scale=1; $u / $l" | bc)x (includes the fixed round trip)"
 
 echo
-echo "== 3. write throughput at $clients clients (${secs}s each)"
+echo "== 3. write throughput at $clients clients ($rounds alternating rounds of ${secs}s)"
 # lesson ids of the small course are consecutive: pick one without a query of its own
 lesson_lo=$(psql -X -At -c "SELECT min(id) FROM lms.lessons WHERE course_id = $small")
 printf '\\set uid random(%s, %s)\n\\set lesson random(%s, %s)\n\\set sec random(1, 500)\nSELECT lms.record_progress(:uid, :lesson, :sec, :sec, 50);\n' \
   "$first" "$last" "$lesson_lo" "$((lesson_lo + 9))" >"$work/record_progress.sql"
 tps_of() { sed -nE 's/^tps = ([0-9.]+).*/\1/p' "$1" | cut -d. -f1; }
-pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "$work/record_progress.sql" >"$work/rp.out" 2>&1
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 pgbench -i -q -s 10 >/dev/null 2>&1
-pgbench -n -N -M prepared -c "$clients" -j 2 -T "$secs" >"$work/n.out" 2>&1
-rp=$(tps_of "$work/rp.out"); n=$(tps_of "$work/n.out")
-printf 'lms.record_progress   %6s tps  (latency avg %s ms)\n' "$rp" "$(sed -nE 's/^latency average = ([0-9.]+).*/\1/p' "$work/rp.out")"
-printf 'pgbench -N            %6s tps  (latency avg %s ms)\n' "$n" "$(sed -nE 's/^latency average = ([0-9.]+).*/\1/p' "$work/n.out")"
+# alternate the two loads so that whatever else the machine does falls on both alike
+rps=(); ns=()
+for round in $(seq 1 "$rounds"); do
+  pgbench -n -M prepared -c "$clients" -j 2 -T "$secs" -f "$work/record_progress.sql" >"$work/rp.out" 2>&1
+  pgbench -n -N -M prepared -c "$clients" -j 2 -T "$secs" >"$work/n.out" 2>&1
+  rps+=("$(tps_of "$work/rp.out")"); ns+=("$(tps_of "$work/n.out")")
+  printf 'round %d: lms.record_progress %6s tps, pgbench -N %6s tps\n' "$round" "${rps[-1]}" "${ns[-1]}"
+done
+rp=$(median "${rps[@]}"); n=$(median "${ns[@]}")
+printf 'median: lms.record_progress %6s tps, pgbench -N %6s tps\n' "$rp" "$n"
 echo "record_progress / pgbench -N: $(echo "scale=2; $rp / $n" | bc)   (target >= 1.0)"
 bad=$(psql -X -At -F ' ' -f tests/backup/invariants.sql | awk '$NF != 0')
 [ -z "$bad" ] && echo "counters still agree with their rows after the write run" || { echo "COUNTERS DISAGREE:"; echo "$bad"; }
 echo
-echo "command: make bench-core (LEARNERS=$learners SECONDS_PER_RUN=$secs CLIENTS=$clients), $(date -u +%F), $(nproc) cores"
+echo "command: make bench-core (LEARNERS=$learners SECONDS_PER_RUN=$secs CLIENTS=$clients ROUNDS=$rounds), $(date -u +%F), $(nproc) cores"
