@@ -6,24 +6,30 @@
  * ------
  * A board (board, window) is materialized as
  *   - lms.board_entries: one row per visible learner with their points and reached_at in the
- *     board's window; the primary key (board, win, user_id) finds a learner, the index
+ *     board's window, and copies of their display_name and overall level (so a page joins
+ *     nothing); the primary key (board, win, user_id) finds a learner, the index
  *     (board, win, points DESC, reached_at, user_id) is board order;
  *   - lms.board_counts: a histogram, learners per points value (the number of distinct scores is
- *     tiny next to the number of learners);
+ *     tiny next to the number of learners), each bucket with "above", the learners of the
+ *     buckets with more points, recounted by every refresh that moved learners (one window
+ *     over the board's buckets);
  *   - one lms.boards row: period_start, generated_at, total, and how far the board has applied
  *     its sources (ledger and visibility-change marks, and the refresh's snapshot).
- * Positions and ranks are not stored, so a score change moves one entry and two buckets, never
- * the rest of the board. Reads are index lookups bounded by the page or the distinct scores:
- *   - my rank = 1 + sum(learners) of the buckets above my points (competition rank 1, 2, 2, 4);
+ * Positions and ranks are not stored per learner, so a score change moves one entry and two
+ * buckets (and rewrites the "above" of the buckets between), never the rest of the board.
+ * Reads are index lookups whose cost does not grow with the board:
+ *   - my rank = 1 + above of my bucket: two primary-key lookups (competition rank 1, 2, 2, 4);
  *     my position (around=me) adds those of my tie group before me in board order;
- *   - a page at offset off: a running sum down the histogram stops at the bucket holding
- *     position off + 1, then an index range scan in board order from that score skips only
- *     within its tie group; row ranks follow from the page being contiguous in board order;
+ *   - a page at offset off: one index lookup on (board, win, above) finds the non-empty bucket
+ *     holding position off + 1 (the last with above <= off), then an index range scan in board
+ *     order from that score skips only within its tie group; row ranks follow from the page
+ *     being contiguous in board order; names and levels are on the entries;
  *   - total and generated_at are the lms.boards row.
  *
  * Refresh (incremental, what the worker and reads run): the learners of the ledger rows past the
  * board's low mark (of the course for a course board), and of lms.board_user_changes past its
- * users' low mark (a trigger on lms.users logs visibility, status and deletions), are re-read from
+ * users' low mark (triggers log changes of visibility, status, display name and deletions on
+ * lms.users, and level changes on lms.learner_scores), are re-read from
  * the source by key (learner_scores, course_scores, or the learner's ledger rows of the current
  * week or month), and their entries are inserted, updated or deleted and moved between buckets.
  * The cost is proportional to what changed, not to the board. Snapshot safety: a writer still
@@ -107,6 +113,7 @@ typedef struct BoardRef
 static SPIPlanPtr plan_full[2][2] = {{NULL, NULL}, {NULL, NULL}};
 static SPIPlanPtr plan_incr[2][2] = {{NULL, NULL}, {NULL, NULL}};
 static SPIPlanPtr plan_hist = NULL;
+static SPIPlanPtr plan_above = NULL;
 static SPIPlanPtr plan_rank = NULL;
 static SPIPlanPtr plan_changed[2] = {NULL, NULL};
 static SPIPlanPtr plan_course_exists = NULL;
@@ -291,11 +298,13 @@ static const char *const one_sources[2][2] = {
 #define APPLY_DIFF \
 	"del AS (DELETE FROM lms.board_entries e USING diff d" \
 	"         WHERE e.board = $1 AND e.win = $2 AND e.user_id = d.user_id AND d.gone RETURNING 1), " \
-	"upd AS (UPDATE lms.board_entries e SET points = d.points, reached_at = d.reached_at" \
+	"upd AS (UPDATE lms.board_entries e SET points = d.points, reached_at = d.reached_at," \
+	"                 display_name = d.display_name, level = d.level" \
 	"          FROM diff d WHERE e.board = $1 AND e.win = $2 AND e.user_id = d.user_id" \
 	"           AND d.existed AND NOT d.gone RETURNING 1), " \
-	"ins AS (INSERT INTO lms.board_entries (board, win, user_id, points, reached_at)" \
-	"        SELECT $1, $2, d.user_id, d.points, d.reached_at FROM diff d WHERE NOT d.existed RETURNING 1), " \
+	"ins AS (INSERT INTO lms.board_entries (board, win, user_id, points, reached_at, display_name, level)" \
+	"        SELECT $1, $2, d.user_id, d.points, d.reached_at, d.display_name, d.level" \
+	"          FROM diff d WHERE NOT d.existed RETURNING 1), " \
 	"marks AS (SELECT coalesce((SELECT max(l.id) FROM lms.points_ledger l), 0) AS lm," \
 	"                 coalesce((SELECT max(c.id) FROM lms.board_user_changes c), 0) AS um), "
 #define DIFF_COUNT \
@@ -323,15 +332,19 @@ full_plan(bool course, bool period)
 
 		sql = psprintf(
 					   "WITH src AS (%s), "
-					   "vis AS MATERIALIZED (SELECT r.user_id, r.points, r.reached_at FROM src r WHERE " UNLISTED("r.user_id") "), "
+					   "vis AS MATERIALIZED (SELECT r.user_id, r.points, r.reached_at, u.display_name, coalesce(sc.level, 1) AS level"
+					   "                       FROM src r JOIN lms.users u ON u.id = r.user_id"
+					   "                       LEFT JOIN lms.learner_scores sc ON sc.user_id = r.user_id"
+					   "                      WHERE " UNLISTED("r.user_id") "), "
 					   "diff AS MATERIALIZED ("
-					   "  SELECT coalesce(r.user_id, c.user_id) AS user_id, r.points, r.reached_at,"
+					   "  SELECT coalesce(r.user_id, c.user_id) AS user_id, r.points, r.reached_at, r.display_name, r.level,"
 					   "         c.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
-					   "    FROM vis r FULL JOIN (SELECT e.user_id, e.points, e.reached_at"
+					   "    FROM vis r FULL JOIN (SELECT e.user_id, e.points, e.reached_at, e.display_name, e.level"
 					   "                            FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2) c"
 					   "      ON c.user_id = r.user_id"
 					   "   WHERE r.user_id IS NULL OR c.user_id IS NULL"
-					   "      OR (r.points, r.reached_at) IS DISTINCT FROM (c.points, c.reached_at)), "
+					   "      OR (r.points, r.reached_at, r.display_name, r.level)"
+					   "         IS DISTINCT FROM (c.points, c.reached_at, c.display_name, c.level)), "
 					   APPLY_DIFF
 					   "meta AS (INSERT INTO lms.boards AS b (board, win, period_start, generated_at, total,"
 					   "                 ledger_mark, ledger_low, users_mark, users_low, snap)"
@@ -377,16 +390,20 @@ incr_plan(bool course, bool period)
 					   "              FROM lms.boards b WHERE b.board = $1 AND b.win = $2), "
 					   "chg AS (SELECT l.user_id FROM lms.points_ledger l WHERE l.id > $8 %s"
 					   "        UNION SELECT c.user_id FROM lms.board_user_changes c WHERE c.id > $9), "
-					   "vis AS (SELECT c.user_id, n.points, n.reached_at FROM chg c CROSS JOIN LATERAL (%s) n"
+					   "vis AS (SELECT c.user_id, n.points, n.reached_at, u.display_name, coalesce(sc.level, 1) AS level"
+					   "          FROM chg c CROSS JOIN LATERAL (%s) n JOIN lms.users u ON u.id = c.user_id"
+					   "          LEFT JOIN lms.learner_scores sc ON sc.user_id = c.user_id"
 					   "         WHERE " UNLISTED("c.user_id") "), "
-					   "old AS (SELECT e.user_id, e.points, e.reached_at FROM chg c JOIN lms.board_entries e"
+					   "old AS (SELECT e.user_id, e.points, e.reached_at, e.display_name, e.level"
+					   "          FROM chg c JOIN lms.board_entries e"
 					   "          ON e.board = $1 AND e.win = $2 AND e.user_id = c.user_id), "
 					   "diff AS MATERIALIZED ("
-					   "  SELECT coalesce(r.user_id, o.user_id) AS user_id, r.points, r.reached_at, o.points AS old_points,"
-					   "         o.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
+					   "  SELECT coalesce(r.user_id, o.user_id) AS user_id, r.points, r.reached_at, r.display_name, r.level,"
+					   "         o.points AS old_points, o.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
 					   "    FROM vis r FULL JOIN old o ON o.user_id = r.user_id"
 					   "   WHERE r.user_id IS NULL OR o.user_id IS NULL"
-					   "      OR (r.points, r.reached_at) IS DISTINCT FROM (o.points, o.reached_at)), "
+					   "      OR (r.points, r.reached_at, r.display_name, r.level)"
+					   "         IS DISTINCT FROM (o.points, o.reached_at, o.display_name, o.level)), "
 					   APPLY_DIFF
 					   "hist AS (INSERT INTO lms.board_counts AS h (board, win, points, learners)"
 					   "         SELECT $1, $2, x.p, sum(x.d) FROM"
@@ -419,6 +436,27 @@ incr_plan(bool course, bool period)
 		}
 	}
 	return *slot;
+}
+
+/*
+ * Each bucket's "above" (the learners of the buckets with more points), recomputed for one board
+ * after a refresh moved learners between its buckets: one window over its few buckets (distinct
+ * scores), rewriting only the buckets whose count changed. Then "my rank" is above + 1 of my
+ * bucket, and a page finds its first score by one index lookup on (board, win, above).
+ */
+static void
+board_recount_above(Datum *values)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+
+	keep_plan(&plan_above,
+			  "UPDATE lms.board_counts h SET above = s.above"
+			  "  FROM (SELECT c.points, (sum(c.learners) OVER (ORDER BY c.points DESC) - c.learners)::bigint AS above"
+			  "          FROM lms.board_counts c WHERE c.board = $1 AND c.win = $2) s"
+			  " WHERE h.board = $1 AND h.win = $2 AND h.points = s.points AND h.above <> s.above",
+			  2, types);
+	if (SPI_execute_plan(plan_above, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not count the leaderboard");
 }
 
 /*
@@ -587,6 +625,14 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 		/* only the learners whose score or visibility changed */
 		if (SPI_execute_plan(incr_plan(course, period), values, nulls, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not refresh the leaderboard");
+		if (SPI_processed == 1)
+		{
+			bool		cnull;
+			int64		ndiff = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &cnull));
+
+			if (cnull || ndiff > 0)
+				board_recount_above(values);
+		}
 	}
 	else
 	{
@@ -610,6 +656,7 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 				  2, htypes);
 		if (SPI_execute_plan(plan_hist, values, NULL, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "could not count the leaderboard");
+		board_recount_above(values);
 		AtEOXact_GUC(true, save_nestlevel);
 	}
 	mark_checked(b, pstart);
@@ -778,19 +825,14 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 	 * in board order from that score, skipping only within its tie group.
 	 */
 	keep_read_plan(&plan_page,
-			  "WITH s AS (SELECT h.points, h.above FROM"
-			  "             (SELECT c.points, c.learners,"
-			  "                     sum(c.learners) OVER (ORDER BY c.points DESC) - c.learners AS above"
-			  "                FROM lms.board_counts c WHERE c.board = $1 AND c.win = $2"
-			  "               ORDER BY c.points DESC) h"
-			  "            WHERE h.above + h.learners > $3 LIMIT 1) "
-			  "SELECT e.points, e.user_id, u.display_name, coalesce(sc.level, 1), s.above"
+			  "WITH s AS (SELECT h.points, h.above FROM lms.board_counts h"
+			  "            WHERE h.board = $1 AND h.win = $2 AND h.learners > 0 AND h.above <= $3"
+			  "            ORDER BY h.above DESC LIMIT 1) "
+			  "SELECT e.points, e.user_id, e.display_name, e.level, s.above"
 			  "  FROM s CROSS JOIN LATERAL"
-			  "       (SELECT f.user_id, f.points, f.reached_at FROM lms.board_entries f"
+			  "       (SELECT f.user_id, f.points, f.reached_at, f.display_name, f.level FROM lms.board_entries f"
 			  "         WHERE f.board = $1 AND f.win = $2 AND f.points <= s.points"
 			  "         ORDER BY f.points DESC, f.reached_at, f.user_id OFFSET $3 - s.above LIMIT $4) e"
-			  "  JOIN lms.users u ON u.id = e.user_id"
-			  "  LEFT JOIN lms.learner_scores sc ON sc.user_id = e.user_id"
 			  " ORDER BY e.points DESC, e.reached_at, e.user_id",
 			  4, types);
 	values[0] = CStringGetTextDatum(b->name);
@@ -817,7 +859,7 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 		 * board order, so every learner above it is before it).
 		 */
 		if (i == 0)
-			first_rank = rank = (int32) (DatumGetInt64(DirectFunctionCall1(numeric_int8, SPI_getbinval(t, d, 5, &isnull))) + 1);
+			first_rank = rank = (int32) (DatumGetInt64(SPI_getbinval(t, d, 5, &isnull)) + 1);
 		else if (points == first_points)
 			rank = first_rank;
 		else if (points == prev_points)
@@ -905,19 +947,21 @@ board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int
 	HeapTuple	t;
 	TupleDesc	d;
 
-	/* rank: 1 + the learners of the buckets above (bounded by distinct scores, not learners) */
+	/* rank: 1 + the learners of the buckets above, stored in my bucket (two primary-key lookups) */
 	keep_read_plan(&plan_rank,
-			  "SELECT e.points, 1 + coalesce((SELECT sum(h.learners) FROM lms.board_counts h"
-			  "                                WHERE h.board = $1 AND h.win = $2 AND h.points > e.points), 0)"
-			  "  FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
+			  "SELECT e.points, 1 + h.above"
+			  "  FROM lms.board_entries e JOIN lms.board_counts h"
+			  "    ON h.board = $1 AND h.win = $2 AND h.points = e.points"
+			  " WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
 			  3, types);
 	/* position: the rank plus those of the same score before me in board order (tie group) */
 	keep_read_plan(&plan_me,
-			  "SELECT e.points, 1 + coalesce((SELECT sum(h.learners) FROM lms.board_counts h"
-			  "                                WHERE h.board = $1 AND h.win = $2 AND h.points > e.points), 0),"
+			  "SELECT e.points, 1 + h.above,"
 			  "       (SELECT count(*) FROM lms.board_entries f WHERE f.board = $1 AND f.win = $2"
 			  "           AND f.points = e.points AND (f.reached_at, f.user_id) < (e.reached_at, e.user_id))"
-			  "  FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
+			  "  FROM lms.board_entries e JOIN lms.board_counts h"
+			  "    ON h.board = $1 AND h.win = $2 AND h.points = e.points"
+			  " WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
 			  3, types);
 	values[0] = CStringGetTextDatum(b->name);
 	values[1] = CStringGetTextDatum(window_names[b->win]);
@@ -929,7 +973,7 @@ board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int
 	t = SPI_tuptable->vals[0];
 	d = SPI_tuptable->tupdesc;
 	*points = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-	*rank = (int32) DatumGetInt64(DirectFunctionCall1(numeric_int8, SPI_getbinval(t, d, 2, &isnull)));
+	*rank = (int32) DatumGetInt64(SPI_getbinval(t, d, 2, &isnull));
 	if (want_pos)
 		*pos = *rank + (int32) DatumGetInt64(SPI_getbinval(t, d, 3, &isnull));
 	return true;

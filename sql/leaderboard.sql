@@ -229,3 +229,31 @@ UPDATE lms.users SET status = 'active' WHERE email = 'l4@example.org';
 SELECT count(*) > 0 AS refreshed FROM lms.refresh_leaderboards(true);
 SELECT * FROM pg_temp.read_mismatches();
 SELECT * FROM lms.recompute_gamification();
+
+-- Display names and levels are copied onto the boards: a rename, and a level-up from points
+-- outside the course, reach every board the learner is on with the next refresh.
+UPDATE lms.users SET display_name = 'L06 renamed' WHERE email = 'l6@example.org';
+SELECT lms.award_points(u.id, 500, 'admin_correction', 'inc:levelup', NULL) IS NOT NULL
+  FROM lms.users u WHERE u.email = 'l6@example.org';
+SELECT count(*) > 0 AS refreshed FROM lms.refresh_leaderboards(true);
+SELECT b.board, p.display_name, p.level, s.level AS overall_level
+  FROM (VALUES ('global'), ('course:' || :c)) b(board)
+  CROSS JOIN LATERAL lms.leaderboard(b.board, 'all', 1000, 0) p
+  JOIN lms.users u ON u.id = p.user_id
+  JOIN lms.learner_scores s ON s.user_id = p.user_id
+ WHERE u.email = 'l6@example.org' ORDER BY 1;
+-- no page row disagrees with the learner's current name and level, and every bucket's count of
+-- learners above it is the running sum of the histogram
+SELECT count(*) AS stale_rows
+  FROM (VALUES ('global'), ('course:' || :c)) b(board)
+  CROSS JOIN (VALUES ('all'), ('week'), ('month')) w(win)
+  CROSS JOIN LATERAL lms.leaderboard(b.board, w.win, 1000, 0) p
+  JOIN lms.users u ON u.id = p.user_id
+  LEFT JOIN lms.learner_scores s ON s.user_id = p.user_id
+ WHERE (p.display_name, p.level) IS DISTINCT FROM (u.display_name, coalesce(s.level, 1));
+SELECT count(*) AS wrong_above
+  FROM (SELECT h.above, sum(h.learners) OVER (PARTITION BY h.board, h.win ORDER BY h.points DESC) - h.learners AS want
+          FROM lms.board_counts h) x
+ WHERE x.above <> x.want;
+SELECT * FROM pg_temp.read_mismatches();
+SELECT * FROM lms.recompute_gamification();

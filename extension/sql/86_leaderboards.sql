@@ -9,6 +9,8 @@ CREATE TABLE lms.board_entries (
   user_id bigint NOT NULL,
   points bigint NOT NULL,
   reached_at timestamptz NOT NULL,
+  display_name text NOT NULL,       -- copies for the page (no joins on a read), kept by the refresh:
+  level int NOT NULL,               -- the learner's overall level (lms.learner_scores)
   PRIMARY KEY (board, win, user_id)       -- "my score"
 );
 -- board order: a page is a range scan of it, a tie group a range of one points value
@@ -21,8 +23,11 @@ CREATE TABLE lms.board_counts (
   win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
   points bigint NOT NULL,
   learners bigint NOT NULL,        -- (no CHECK: a refresh upserts signed deltas)
+  above bigint NOT NULL DEFAULT 0, -- learners of the buckets with more points (recounted by a refresh)
   PRIMARY KEY (board, win, points)
 );
+-- a page's first score: the last non-empty bucket with at most `off` learners above it
+CREATE INDEX board_counts_above ON lms.board_counts (board, win, above) WHERE learners > 0;
 
 -- The few learners left out of every board (hidden or suspended): a refresh anti-joins this
 -- small index instead of joining every user.
@@ -44,8 +49,9 @@ CREATE TABLE lms.boards (
   PRIMARY KEY (board, win)
 );
 
--- One row per change of a learner's visibility or status (or deletion): the next refresh of
--- every board re-reads that learner's score. Rare (a settings change, a suspension).
+-- One row per change of a learner's visibility, status, display name or level (or deletion):
+-- the next refresh of every board re-reads that learner. Rare (a settings change, a
+-- suspension, a level-up).
 CREATE TABLE lms.board_user_changes (
   id bigserial PRIMARY KEY,
   user_id bigint NOT NULL
@@ -60,11 +66,27 @@ BEGIN
 END
 $$;
 CREATE TRIGGER users_board_visibility
-  AFTER UPDATE OF leaderboard_visible, status ON lms.users
+  AFTER UPDATE OF leaderboard_visible, status, display_name ON lms.users
   FOR EACH ROW
   WHEN (OLD.leaderboard_visible IS DISTINCT FROM NEW.leaderboard_visible
-        OR OLD.status IS DISTINCT FROM NEW.status)
+        OR OLD.status IS DISTINCT FROM NEW.status
+        OR OLD.display_name IS DISTINCT FROM NEW.display_name)
   EXECUTE FUNCTION lms.board_user_changed();
+-- a level-up shows on every board the learner is on (a course board re-reads only its course's
+-- ledger rows otherwise)
+CREATE FUNCTION lms.board_level_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  INSERT INTO lms.board_user_changes (user_id) VALUES (NEW.user_id);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER learner_scores_board_level
+  AFTER UPDATE OF level ON lms.learner_scores
+  FOR EACH ROW
+  WHEN (OLD.level IS DISTINCT FROM NEW.level)
+  EXECUTE FUNCTION lms.board_level_changed();
 CREATE TRIGGER users_board_deleted
   AFTER DELETE ON lms.users
   FOR EACH ROW
