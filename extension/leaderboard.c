@@ -72,8 +72,13 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "catalog/namespace.h"
 #include "commands/dbcommands.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -83,7 +88,12 @@
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "lms.h"
@@ -114,10 +124,8 @@ static SPIPlanPtr plan_full[2][2] = {{NULL, NULL}, {NULL, NULL}};
 static SPIPlanPtr plan_incr[2][2] = {{NULL, NULL}, {NULL, NULL}};
 static SPIPlanPtr plan_hist = NULL;
 static SPIPlanPtr plan_above = NULL;
-static SPIPlanPtr plan_rank = NULL;
 static SPIPlanPtr plan_changed[2] = {NULL, NULL};
 static SPIPlanPtr plan_course_exists = NULL;
-static SPIPlanPtr plan_page = NULL;
 static SPIPlanPtr plan_me = NULL;
 static SPIPlanPtr plan_meta = NULL;
 static SPIPlanPtr plan_courses = NULL;
@@ -315,6 +323,22 @@ static const char *const one_sources[2][2] = {
 	" AND (NOT u.leaderboard_visible OR u.status <> 'active'))"
 
 /*
+ * A full build's visible learners with their names and levels: hash joins for a global board
+ * (most learners), key lookups for a course board (a few of them; a hash of every user and
+ * score for each of the many course boards cost more than the build itself).
+ */
+#define VIS_BY_JOIN \
+	"SELECT r.user_id, r.points, r.reached_at, u.display_name, coalesce(sc.level, 1) AS level" \
+	"  FROM src r JOIN lms.users u ON u.id = r.user_id" \
+	"  LEFT JOIN lms.learner_scores sc ON sc.user_id = r.user_id" \
+	" WHERE " UNLISTED("r.user_id")
+#define VIS_BY_KEY \
+	"SELECT r.user_id, r.points, r.reached_at," \
+	"       (SELECT u.display_name FROM lms.users u WHERE u.id = r.user_id) AS display_name," \
+	"       coalesce((SELECT sc.level FROM lms.learner_scores sc WHERE sc.user_id = r.user_id), 1) AS level" \
+	"  FROM src r WHERE " UNLISTED("r.user_id")
+
+/*
  * The full build of one kind of board: rank nothing, just compare the source with the stored
  * entries (hash FULL JOIN) and write the rows that differ; the histogram is recounted after it
  * (plan_hist). The low marks start a little behind the ledger's end (a writer still running may
@@ -332,10 +356,7 @@ full_plan(bool course, bool period)
 
 		sql = psprintf(
 					   "WITH src AS (%s), "
-					   "vis AS MATERIALIZED (SELECT r.user_id, r.points, r.reached_at, u.display_name, coalesce(sc.level, 1) AS level"
-					   "                       FROM src r JOIN lms.users u ON u.id = r.user_id"
-					   "                       LEFT JOIN lms.learner_scores sc ON sc.user_id = r.user_id"
-					   "                      WHERE " UNLISTED("r.user_id") "), "
+					   "vis AS MATERIALIZED (%s), "
 					   "diff AS MATERIALIZED ("
 					   "  SELECT coalesce(r.user_id, c.user_id) AS user_id, r.points, r.reached_at, r.display_name, r.level,"
 					   "         c.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
@@ -360,7 +381,8 @@ full_plan(bool course, bool period)
 					   "           users_mark = EXCLUDED.users_mark, users_low = EXCLUDED.users_low,"
 					   "           snap = EXCLUDED.snap RETURNING 1) "
 					   DIFF_COUNT,
-					   full_sources[course][period]);
+					   full_sources[course][period],
+					   course ? VIS_BY_KEY : VIS_BY_JOIN);
 		keep_plan(slot, sql, 7, types);
 	}
 	return *slot;
@@ -802,64 +824,203 @@ read_board(FunctionCallInfo fcinfo, BoardRef *b)
 }
 
 /*
- * Page rows: (rank, user_id, display_name, points, level). The caller is connected to SPI.
- * Reads run with read_only = false so that they see a refresh this call has just made.
+ * Reads by direct index scans: through SPI the executor's start-up of a statement cost more
+ * than the few index tuples a page or a rank reads. Relations, indexes and column numbers are
+ * resolved once per backend and forgotten on any relcache invalidation of them (DDL,
+ * DROP/CREATE EXTENSION in the same session).
+ */
+enum
+{
+	RI_ENTRIES_PKEY, RI_ENTRIES_ORDER, RI_COUNTS_PKEY, RI_COUNTS_ABOVE, RI_COUNT
+};
+static const char *const ri_names[RI_COUNT] = {"board_entries_pkey", "board_entries_in_order",
+"board_counts_pkey", "board_counts_above"};
+static Oid	ri_oids[RI_COUNT];
+static Oid	rel_entries,
+			rel_counts;
+enum
+{
+	BE_USER, BE_POINTS, BE_NAME, BE_LEVEL, BE_NCOLS
+};
+static const char *const be_cols[BE_NCOLS] = {"user_id", "points", "display_name", "level"};
+static AttrNumber be_att[BE_NCOLS];
+enum
+{
+	BC_POINTS, BC_ABOVE, BC_NCOLS
+};
+static const char *const bc_cols[BC_NCOLS] = {"points", "above"};
+static AttrNumber bc_att[BC_NCOLS];
+static bool read_rels_valid = false;
+static bool read_rels_callback = false;
+
+static void
+read_rels_invalidate(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (!OidIsValid(relid) || relid == rel_entries || relid == rel_counts)
+		read_rels_valid = false;
+	for (i = 0; i < RI_COUNT; i++)
+		if (relid == ri_oids[i])
+			read_rels_valid = false;
+}
+
+static void
+read_rels_resolve(void)
+{
+	Oid			nsp;
+	int			i;
+
+	if (read_rels_valid)
+		return;
+	if (!read_rels_callback)
+	{
+		CacheRegisterRelcacheCallback(read_rels_invalidate, (Datum) 0);
+		read_rels_callback = true;
+	}
+	nsp = get_namespace_oid("lms", false);
+	rel_entries = get_relname_relid("board_entries", nsp);
+	rel_counts = get_relname_relid("board_counts", nsp);
+	if (!OidIsValid(rel_entries) || !OidIsValid(rel_counts))
+		elog(ERROR, "relation lms.board_entries or lms.board_counts not found");
+	for (i = 0; i < RI_COUNT; i++)
+	{
+		ri_oids[i] = get_relname_relid(ri_names[i], nsp);
+		if (!OidIsValid(ri_oids[i]))
+			elog(ERROR, "index lms.%s not found", ri_names[i]);
+	}
+	for (i = 0; i < BE_NCOLS; i++)
+		if ((be_att[i] = get_attnum(rel_entries, be_cols[i])) == InvalidAttrNumber)
+			elog(ERROR, "column lms.board_entries.%s not found", be_cols[i]);
+	for (i = 0; i < BC_NCOLS; i++)
+		if ((bc_att[i] = get_attnum(rel_counts, bc_cols[i])) == InvalidAttrNumber)
+			elog(ERROR, "column lms.board_counts.%s not found", bc_cols[i]);
+	read_rels_valid = true;
+}
+
+/*
+ * Scan keys (board, win, third column op arg) on an index whose first two columns are board and
+ * win; the text keys compare in the index's own collation.
+ */
+static void
+board_keys(ScanKey keys, Relation idx, BoardRef *b, StrategyNumber strat, RegProcedure proc, int64 arg)
+{
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[0],
+						   F_TEXTEQ, PointerGetDatum(cstring_to_text(b->name)));
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, idx->rd_indcollation[1],
+						   F_TEXTEQ, PointerGetDatum(cstring_to_text(window_names[b->win])));
+	ScanKeyEntryInitialize(&keys[2], 0, 3, strat, InvalidOid, idx->rd_indcollation[2],
+						   proc, Int64GetDatum(arg));
+}
+
+/*
+ * The snapshot of a read: the transaction's, at the current command, so that it sees a refresh
+ * this call has just made through SPI (as a read_only = false SPI statement would).
+ */
+static Snapshot
+read_snapshot(void)
+{
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	return GetActiveSnapshot();
+}
+
+/*
+ * One row by an equality on the third column of an index (board, win, x): its slot, or false.
+ */
+static bool
+board_lookup(Relation rel, Oid idxoid, BoardRef *b, int64 key, Snapshot snap, TupleTableSlot *slot)
+{
+	Relation	idx = index_open(idxoid, AccessShareLock);
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	bool		found;
+
+	board_keys(keys, idx, b, BTEqualStrategyNumber, F_INT8EQ, key);
+	scan = index_beginscan(rel, idx, snap, 3, 0);
+	index_rescan(scan, keys, 3, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	index_close(idx, NoLock);
+	return found;
+}
+
+/*
+ * Page rows: (rank, user_id, display_name, points, level).
+ * The first score of the page is the bucket holding position off + 1: the last non-empty bucket
+ * (in board order) with at most off learners above it, one backward step of the index on
+ * (board, win, above). The page is then an index range scan in board order from that score,
+ * skipping only within its tie group; names and levels are on the entries.
  */
 static void
 page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			types[4] = {TEXTOID, TEXTOID, INT8OID, INT8OID};
-	Datum		values[4];
-	uint64		i;
-
-	uint64		n;
+	Snapshot	snap;
+	Relation	counts,
+				entries,
+				idx;
+	TupleTableSlot *slot;
+	ScanKeyData keys[3];
+	IndexScanDesc scan;
+	bool		found;
+	bool		isnull;
+	int64		start_points,
+				above,
+				skip,
+				i;
 	int32		first_rank = 0,
 				prev_rank = 0;
 	int64		first_points = 0,
 				prev_points = 0;
 
-	/*
-	 * The first score of the page comes from the histogram (a running sum down from the top,
-	 * stopped at the bucket that holds position off + 1); the page is then an index range scan
-	 * in board order from that score, skipping only within its tie group.
-	 */
-	keep_read_plan(&plan_page,
-			  "WITH s AS (SELECT h.points, h.above FROM lms.board_counts h"
-			  "            WHERE h.board = $1 AND h.win = $2 AND h.learners > 0 AND h.above <= $3"
-			  "            ORDER BY h.above DESC LIMIT 1) "
-			  "SELECT e.points, e.user_id, e.display_name, e.level, s.above"
-			  "  FROM s CROSS JOIN LATERAL"
-			  "       (SELECT f.user_id, f.points, f.reached_at, f.display_name, f.level FROM lms.board_entries f"
-			  "         WHERE f.board = $1 AND f.win = $2 AND f.points <= s.points"
-			  "         ORDER BY f.points DESC, f.reached_at, f.user_id OFFSET $3 - s.above LIMIT $4) e"
-			  " ORDER BY e.points DESC, e.reached_at, e.user_id",
-			  4, types);
-	values[0] = CStringGetTextDatum(b->name);
-	values[1] = CStringGetTextDatum(window_names[b->win]);
-	values[2] = Int64GetDatum(off);
-	values[3] = Int64GetDatum(lim);
-	if (SPI_execute_plan(plan_page, values, NULL, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the leaderboard");
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
+	read_rels_resolve();
+	snap = read_snapshot();
+
+	counts = table_open(rel_counts, AccessShareLock);
+	slot = table_slot_create(counts, NULL);
+	idx = index_open(ri_oids[RI_COUNTS_ABOVE], AccessShareLock);
+	board_keys(keys, idx, b, BTLessEqualStrategyNumber, F_INT8LE, off);
+	scan = index_beginscan(counts, idx, snap, 3, 0);
+	index_rescan(scan, keys, 3, NULL, 0);
+	found = index_getnext_slot(scan, BackwardScanDirection, slot);
+	start_points = found ? DatumGetInt64(slot_getattr(slot, bc_att[BC_POINTS], &isnull)) : 0;
+	above = found ? DatumGetInt64(slot_getattr(slot, bc_att[BC_ABOVE], &isnull)) : 0;
+	index_endscan(scan);
+	index_close(idx, NoLock);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(counts, NoLock);
+	if (!found)
+	{
+		PopActiveSnapshot();
+		return;					/* an empty board */
+	}
+
+	entries = table_open(rel_entries, AccessShareLock);
+	slot = table_slot_create(entries, NULL);
+	idx = index_open(ri_oids[RI_ENTRIES_ORDER], AccessShareLock);
+	board_keys(keys, idx, b, BTLessEqualStrategyNumber, F_INT8LE, start_points);
+	scan = index_beginscan(entries, idx, snap, 3, 0);
+	index_rescan(scan, keys, 3, NULL, 0);
+	for (skip = off - above; skip > 0; skip--)
+		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+			break;
+	for (i = 0; skip == 0 && i < lim && index_getnext_slot(scan, ForwardScanDirection, slot); i++)
 	{
 		Datum		v[5];
-		bool		nl[5];
-		bool		isnull;
+		bool		nl[5] = {false, false, false, false, false};
 		int64		points;
 		int32		rank;
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
 
-		points = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
+		points = DatumGetInt64(slot_getattr(slot, be_att[BE_POINTS], &isnull));
 		/*
 		 * Competition rank: the first row's score has the learners above it in the histogram;
 		 * a lower score within the page starts at its own position (the page is contiguous in
 		 * board order, so every learner above it is before it).
 		 */
 		if (i == 0)
-			first_rank = rank = (int32) (DatumGetInt64(SPI_getbinval(t, d, 5, &isnull)) + 1);
+			first_rank = rank = (int32) (above + 1);
 		else if (points == first_points)
 			rank = first_rank;
 		else if (points == prev_points)
@@ -871,14 +1032,17 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 		prev_points = points;
 		prev_rank = rank;
 		v[0] = Int32GetDatum(rank);
-		nl[0] = false;
-		v[1] = SPI_getbinval(t, d, 2, &nl[1]);
-		v[2] = SPI_getbinval(t, d, 3, &nl[2]);
+		v[1] = slot_getattr(slot, be_att[BE_USER], &nl[1]);
+		v[2] = slot_getattr(slot, be_att[BE_NAME], &nl[2]);
 		v[3] = Int64GetDatum(points);
-		nl[3] = false;
-		v[4] = SPI_getbinval(t, d, 4, &nl[4]);
+		v[4] = slot_getattr(slot, be_att[BE_LEVEL], &nl[4]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
 	}
+	index_endscan(scan);
+	index_close(idx, NoLock);
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(entries, NoLock);
+	PopActiveSnapshot();
 }
 
 PG_FUNCTION_INFO_V1(lms_leaderboard);
@@ -935,6 +1099,45 @@ lms_board_page(PG_FUNCTION_ARGS)
 }
 
 /*
+ * One learner's (rank, points) on a board: 1 + the learners of the buckets above, stored in my
+ * bucket; two primary-key lookups. False when not on the board.
+ */
+static bool
+board_rank_direct(BoardRef *b, int64 user_id, int32 *rank, int64 *points)
+{
+	Snapshot	snap;
+	Relation	rel;
+	TupleTableSlot *slot;
+	bool		found;
+	bool		isnull;
+
+	read_rels_resolve();
+	snap = read_snapshot();
+	rel = table_open(rel_entries, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	found = board_lookup(rel, ri_oids[RI_ENTRIES_PKEY], b, user_id, snap, slot);
+	if (found)
+		*points = DatumGetInt64(slot_getattr(slot, be_att[BE_POINTS], &isnull));
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	if (found)
+	{
+		rel = table_open(rel_counts, AccessShareLock);
+		slot = table_slot_create(rel, NULL);
+		found = board_lookup(rel, ri_oids[RI_COUNTS_PKEY], b, *points, snap, slot);
+		if (found)
+			*rank = (int32) (DatumGetInt64(slot_getattr(slot, bc_att[BC_ABOVE], &isnull)) + 1);
+		else
+			elog(ERROR, "leaderboard %s:%s has no bucket for " INT64_FORMAT " points",
+				 b->name, window_names[b->win], *points);
+		ExecDropSingleTupleTableSlot(slot);
+		table_close(rel, NoLock);
+	}
+	PopActiveSnapshot();
+	return found;
+}
+
+/*
  * One learner's (pos, rank, points) on a board, by primary key; false when not on it.
  * The caller is connected to SPI.
  */
@@ -947,13 +1150,6 @@ board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int
 	HeapTuple	t;
 	TupleDesc	d;
 
-	/* rank: 1 + the learners of the buckets above, stored in my bucket (two primary-key lookups) */
-	keep_read_plan(&plan_rank,
-			  "SELECT e.points, 1 + h.above"
-			  "  FROM lms.board_entries e JOIN lms.board_counts h"
-			  "    ON h.board = $1 AND h.win = $2 AND h.points = e.points"
-			  " WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
-			  3, types);
 	/* position: the rank plus those of the same score before me in board order (tie group) */
 	keep_read_plan(&plan_me,
 			  "SELECT e.points, 1 + h.above,"
@@ -963,10 +1159,12 @@ board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int
 			  "    ON h.board = $1 AND h.win = $2 AND h.points = e.points"
 			  " WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
 			  3, types);
+	if (!want_pos)
+		return board_rank_direct(b, user_id, rank, points);
 	values[0] = CStringGetTextDatum(b->name);
 	values[1] = CStringGetTextDatum(window_names[b->win]);
 	values[2] = Int64GetDatum(user_id);
-	if (SPI_execute_plan(want_pos ? plan_me : plan_rank, values, NULL, false, 1) != SPI_OK_SELECT)
+	if (SPI_execute_plan(plan_me, values, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the leaderboard");
 	if (SPI_processed == 0)
 		return false;
