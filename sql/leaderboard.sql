@@ -255,5 +255,13 @@ SELECT count(*) AS wrong_above
   FROM (SELECT h.above, sum(h.learners) OVER (PARTITION BY h.board, h.win ORDER BY h.points DESC) - h.learners AS want
           FROM lms.board_counts h) x
  WHERE x.above <> x.want;
+-- a full rebuild applies a rename it finds logged too
+UPDATE lms.users SET display_name = 'L08 renamed' WHERE email = 'l8@example.org';
+SELECT count(*) > 0 AS rebuilt FROM lms.refresh_leaderboards();
+SELECT b.board, p.display_name
+  FROM (VALUES ('global'), ('course:' || :c)) b(board)
+  CROSS JOIN LATERAL lms.leaderboard(b.board, 'all', 1000, 0) p
+  JOIN lms.users u ON u.id = p.user_id
+ WHERE u.email = 'l8@example.org' ORDER BY 1;
 SELECT * FROM pg_temp.read_mismatches();
 SELECT * FROM lms.recompute_gamification();
