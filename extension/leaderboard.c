@@ -328,6 +328,22 @@ static const char *const one_sources[2][2] = {
 	" AND (NOT u.leaderboard_visible OR u.status <> 'active'))"
 
 /*
+ * Names and levels of the rows a full build writes: key lookups on a course board (a few of
+ * the learners), hash joins on a global board (its first build names nearly every learner).
+ */
+#define NAMES_BY_KEY \
+	"SELECT d.user_id, d.points, d.reached_at, d.existed, d.gone," \
+	"       (SELECT u.display_name FROM lms.users u WHERE u.id = d.user_id AND NOT d.gone) AS display_name," \
+	"       coalesce((SELECT sc.level FROM lms.learner_scores sc" \
+	"                  WHERE sc.user_id = d.user_id AND NOT d.gone), 1) AS level" \
+	"  FROM cmp d"
+#define NAMES_BY_JOIN \
+	"SELECT d.user_id, d.points, d.reached_at, d.existed, d.gone, u.display_name," \
+	"       coalesce(sc.level, 1) AS level" \
+	"  FROM cmp d LEFT JOIN lms.users u ON u.id = d.user_id AND NOT d.gone" \
+	"  LEFT JOIN lms.learner_scores sc ON sc.user_id = d.user_id AND NOT d.gone"
+
+/*
  * The full build of one kind of board: rank nothing, just compare the source with the stored
  * entries (hash FULL JOIN) and write the rows that differ; names and levels are looked up by
  * key for those rows only, and rewritten for the learners with a change logged in
@@ -361,12 +377,7 @@ full_plan(bool course, bool period)
 					   "   WHERE r.user_id IS NULL OR c.user_id IS NULL"
 					   "      OR (r.points, r.reached_at) IS DISTINCT FROM (c.points, c.reached_at)"
 					   "      OR c.user_id IN (SELECT p.user_id FROM pending p)), "
-					   "diff AS MATERIALIZED ("
-					   "  SELECT d.user_id, d.points, d.reached_at, d.existed, d.gone,"
-					   "         (SELECT u.display_name FROM lms.users u WHERE u.id = d.user_id AND NOT d.gone) AS display_name,"
-					   "         coalesce((SELECT sc.level FROM lms.learner_scores sc"
-					   "                    WHERE sc.user_id = d.user_id AND NOT d.gone), 1) AS level"
-					   "    FROM cmp d), "
+					   "diff AS MATERIALIZED (%s), "
 					   APPLY_DIFF
 					   "meta AS (INSERT INTO lms.boards AS b (board, win, period_start, generated_at, total,"
 					   "                 ledger_mark, ledger_low, users_mark, users_low, snap)"
@@ -382,7 +393,8 @@ full_plan(bool course, bool period)
 					   "           users_mark = EXCLUDED.users_mark, users_low = EXCLUDED.users_low,"
 					   "           snap = EXCLUDED.snap RETURNING 1) "
 					   DIFF_COUNT,
-					   full_sources[course][period]);
+					   full_sources[course][period],
+					   course ? NAMES_BY_KEY : NAMES_BY_JOIN);
 		keep_plan(slot, sql, 7, types);
 	}
 	return *slot;
