@@ -482,6 +482,7 @@ static void
 board_recount_above(Datum *values)
 {
 	Oid			types[2] = {TEXTOID, TEXTOID};
+	int			save_nestlevel;
 
 	keep_plan(&plan_above,
 			  "UPDATE lms.board_counts h SET above = s.above"
@@ -489,8 +490,16 @@ board_recount_above(Datum *values)
 			  "          FROM lms.board_counts c WHERE c.board = $1 AND c.win = $2) s"
 			  " WHERE h.board = $1 AND h.win = $2 AND h.points = s.points AND h.above <> s.above",
 			  2, types);
+	/*
+	 * a nested loop would run the window once per bucket (a new board's buckets have no
+	 * statistics yet): a hash or merge join keeps it linear (setting restored below)
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("enable_nestloop", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_execute_plan(plan_above, values, NULL, false, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not count the leaderboard");
+	AtEOXact_GUC(true, save_nestlevel);
 }
 
 /*
