@@ -27,9 +27,10 @@
  *   - total and generated_at are the lms.boards row.
  * The page and my-rank reads are direct index scans (no SPI statement: its executor start-up
  * cost more than the handful of index tuples read); around=me's position is one SPI statement.
- * Measured (bench/leaderboard.sh, 2 cores, shared): a top-50 page plus my rank is 0.10 ms in
- * the server at 10,000 learners and 0.14 ms at 1,000,000 before the direct scans (0.28 and 0.35
- * ms when rank and page summed the histogram and joined users and scores per row).
+ * Measured (bench/leaderboard.sh, 2 cores, shared and noisy): a top-50 page plus my rank in the
+ * server, 10,000 / 1,000,000 learners: 0.28 / 0.35 ms when rank and page summed the histogram
+ * and joined users and scores per row; 0.10 / 0.14 ms with "above" and the copies through SPI;
+ * 0.035-0.054 / 0.054-0.070 ms by direct index scans.
  *
  * Refresh (incremental, what the worker and reads run): the learners of the ledger rows past the
  * board's low mark (of the course for a course board), and of lms.board_user_changes past its
@@ -67,7 +68,12 @@
  *     of every board takes about a minute (3.7 M entries written), a forced rebuild of built
  *     boards 11-14 s; the incremental refresh of every board after 1,000 awards 0.4-0.5 s, after
  *     100 visibility changes 0.3 s, with nothing changed 0.05 s, so the worker keeps boards
- *     within a few seconds. A new week or month is a full build of that board (it drops the
+ *     within a few seconds. (Those were measured before entries carried names and levels and
+ *     buckets their "above"; since, on the same shared machine: first build 86-173 s, forced
+ *     rebuild 42-60 s, incremental after 1,000 awards 0.6-1.3 s, after 100 visibility changes
+ *     0.6-0.7 s, nothing changed 0.04-0.07 s. At 100,000 learners the forced rebuild is
+ *     unchanged (2.0-2.2 s before, 2.2-2.6 s after) and the first build 5.6 s -> 8.8 s: what
+ *     grows at 1,000,000 is not understood yet.) A new week or month is a full build of that board (it drops the
  *     previous period's entries): 4.5 s for the 42 week and month boards at once (1.2 M
  *     entries dropped), once per period.
  *   - lms.refresh_leaderboards() (and POST /admin/leaderboards/refresh) rebuilds every board now;
