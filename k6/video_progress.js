@@ -9,7 +9,7 @@
 // GET /enrollments/me and GET /courses/{id} (raise the gateway's LMS_LOGIN_RATE for that).
 import { check, sleep } from 'k6';
 import { Counter } from 'k6/metrics';
-import { PROGRESS_INTERVAL, P95_MS, thresholds, shape, learnerSession, get, post, json, pick } from './lib/config.js';
+import { PROGRESS_INTERVAL, PROGRESS_P95_MS, thresholds, shape, learnerSession, get, post, json, pick } from './lib/config.js';
 
 const VUS = Number(__ENV.VUS || 1000);
 const WATCH_STEPS = Number(__ENV.WATCH_STEPS || 12);
@@ -17,7 +17,7 @@ const WATCH_STEPS = Number(__ENV.WATCH_STEPS || 12);
 export const options = {
   scenarios: { watchers: shape(VUS, 'watch') },
   thresholds: thresholds({
-    'http_req_duration{route:POST /progress/lessons/:id}': [`p(95)<${P95_MS}`],
+    'http_req_duration{route:POST /progress/lessons/:id}': [`p(95)<${PROGRESS_P95_MS}`],
     progress_writes: ['count>0'],
   }),
 };
