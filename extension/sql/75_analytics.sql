@@ -59,9 +59,8 @@ BEGIN
   SELECT * INTO s FROM lms.course_stats cs WHERE cs.course_id = cid;
   SELECT count(*) INTO learners7 FROM lms.enrollments e
    WHERE e.course_id = cid AND e.last_activity_at > lms.clock() - interval '7 days';
-  IF pg_catalog.to_regclass('lms.points_ledger') IS NOT NULL THEN
-    SELECT coalesce(sum(pl.points), 0) INTO pts FROM lms.points_ledger pl WHERE pl.course_id = cid;
-  END IF;
+  -- the per-learner course totals sum the same ledger rows, one row per learner instead of one per award
+  SELECT coalesce(sum(cs.points), 0) INTO pts FROM lms.course_scores cs WHERE cs.course_id = cid;
   SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'lesson_id', x.id, 'module_id', x.module_id, 'title', x.title, 'position', x.position,
            'kind', x.kind, 'is_published', x.is_published,
@@ -71,9 +70,11 @@ BEGIN
     INTO lessons
     FROM (SELECT le.id, le.module_id, le.title, le.position, le.kind, le.is_published,
                  m.position AS module_position,
-                 (SELECT count(*) FROM lms.lesson_progress lp WHERE lp.lesson_id = le.id) AS started,
-                 (SELECT count(*) FROM lms.lesson_progress lp WHERE lp.lesson_id = le.id AND lp.is_completed) AS completed
+                 n.started, n.completed
             FROM lms.lessons le JOIN lms.modules m ON m.id = le.module_id
+            -- one pass over each lesson's progress rows for both counts
+            CROSS JOIN LATERAL (SELECT count(*) AS started, count(*) FILTER (WHERE lp.is_completed) AS completed
+                                  FROM lms.lesson_progress lp WHERE lp.lesson_id = le.id) n
            WHERE le.course_id = cid) x;
   RETURN lms.ok(200, pg_catalog.jsonb_build_object(
     'course_id', cid,
