@@ -11,7 +11,6 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/int.h"
 #include "executor/spi.h"
@@ -20,15 +19,14 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
-#include "utils/inval.h"
 #include "utils/json.h"
-#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 #include "api.h"
 #include "identity.h"
 #include "json_out.h"
+#include "relcache.h"
 
 /*
  * Both ranks in one statement through the leaderboards' own SQL face (lms.user_rank may refresh
@@ -51,13 +49,6 @@ enum
 {
 	REL_SCORES, REL_USER_ACH, REL_ACH, REL_COUNT
 };
-static const char *const rel_names[REL_COUNT] = {"learner_scores", "user_achievements", "achievements"};
-static const char *const idx_names[REL_COUNT] = {"learner_scores_pkey", "user_achievements_pkey",
-"achievements_pkey"};
-static Oid	rel_oids[REL_COUNT];
-static Oid	idx_oids[REL_COUNT];
-static bool rels_valid = false;
-static bool rels_callback = false;
 
 enum
 {
@@ -79,60 +70,12 @@ enum
 static const char *const a_cols[A_NCOLS] = {"id", "code", "title"};
 static AttrNumber a_att[A_NCOLS];
 
-static void
-rels_invalidate(Datum arg, Oid relid)
-{
-	int			i;
-
-	if (!OidIsValid(relid))
-	{
-		rels_valid = false;
-		return;
-	}
-	for (i = 0; i < REL_COUNT; i++)
-		if (relid == rel_oids[i] || relid == idx_oids[i])
-			rels_valid = false;
-}
-
-static void
-resolve_cols(Oid relid, const char *const *names, AttrNumber *atts, int n)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		atts[i] = get_attnum(relid, names[i]);
-		if (atts[i] == InvalidAttrNumber)
-			elog(ERROR, "column lms.%s.%s not found", get_rel_name(relid), names[i]);
-	}
-}
-
-static void
-resolve_rels(void)
-{
-	Oid			nsp;
-	int			i;
-
-	if (rels_valid)
-		return;
-	if (!rels_callback)
-	{
-		CacheRegisterRelcacheCallback(rels_invalidate, (Datum) 0);
-		rels_callback = true;
-	}
-	nsp = get_namespace_oid("lms", false);
-	for (i = 0; i < REL_COUNT; i++)
-	{
-		rel_oids[i] = get_relname_relid(rel_names[i], nsp);
-		idx_oids[i] = get_relname_relid(idx_names[i], nsp);
-		if (!OidIsValid(rel_oids[i]) || !OidIsValid(idx_oids[i]))
-			elog(ERROR, "relation lms.%s or its index lms.%s not found", rel_names[i], idx_names[i]);
-	}
-	resolve_cols(rel_oids[REL_SCORES], s_cols, s_att, S_NCOLS);
-	resolve_cols(rel_oids[REL_USER_ACH], ua_cols, ua_att, UA_NCOLS);
-	resolve_cols(rel_oids[REL_ACH], a_cols, a_att, A_NCOLS);
-	rels_valid = true;
-}
+static LmsRel rels[REL_COUNT] = {
+	[REL_SCORES] = {"learner_scores", "learner_scores_pkey", s_cols, S_NCOLS, s_att},
+	[REL_USER_ACH] = {"user_achievements", "user_achievements_pkey", ua_cols, UA_NCOLS, ua_att},
+	[REL_ACH] = {"achievements", "achievements_pkey", a_cols, A_NCOLS, a_att},
+};
+static LmsRelSet relset = {rels, REL_COUNT};
 
 /* One awarded achievement, in the answer's order: awarded_at, then achievement id. */
 typedef struct MeAchievement
@@ -164,7 +107,7 @@ achievement_cmp(const void *a, const void *b)
 static int
 read_achievements(int64 user_id, Snapshot snap, MeAchievement **out)
 {
-	Relation	ua = table_open(rel_oids[REL_USER_ACH], AccessShareLock);
+	Relation	ua = table_open(rels[REL_USER_ACH].relid, AccessShareLock);
 	Relation	ach;
 	TupleDesc	desc = RelationGetDescr(ua);
 	ScanKeyData key;
@@ -178,7 +121,7 @@ read_achievements(int64 user_id, Snapshot snap, MeAchievement **out)
 	bool		isnull;
 
 	ScanKeyInit(&key, ua_att[UA_USER], BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(user_id));
-	scan = systable_beginscan(ua, idx_oids[REL_USER_ACH], true, snap, 1, &key);
+	scan = systable_beginscan(ua, rels[REL_USER_ACH].indexid, true, snap, 1, &key);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		if (n == cap)
@@ -199,14 +142,14 @@ read_achievements(int64 user_id, Snapshot snap, MeAchievement **out)
 		return 0;
 	}
 
-	ach = table_open(rel_oids[REL_ACH], AccessShareLock);
+	ach = table_open(rels[REL_ACH].relid, AccessShareLock);
 	desc = RelationGetDescr(ach);
 	for (i = 0; i < n; i++)
 	{
 		Datum		d;
 
 		ScanKeyInit(&key, a_att[A_ID], BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(list[i].id));
-		scan = systable_beginscan(ach, idx_oids[REL_ACH], true, snap, 1, &key);
+		scan = systable_beginscan(ach, rels[REL_ACH].indexid, true, snap, 1, &key);
 		tup = systable_getnext(scan);
 		if (HeapTupleIsValid(tup))
 		{
@@ -310,12 +253,12 @@ lms_api_gamification_me(PG_FUNCTION_ARGS)
 		week_rank = lms_col_int32(0, 2, 0);
 	SPI_finish();
 
-	resolve_rels();
+	lms_relset_resolve(&relset);
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 
-	rel = table_open(rel_oids[REL_SCORES], AccessShareLock);
+	rel = table_open(rels[REL_SCORES].relid, AccessShareLock);
 	ScanKeyInit(&skey, s_att[S_USER], BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(key));
-	scan = systable_beginscan(rel, idx_oids[REL_SCORES], true, snap, 1, &skey);
+	scan = systable_beginscan(rel, rels[REL_SCORES].indexid, true, snap, 1, &skey);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 	{

@@ -109,6 +109,7 @@
 
 #include "lms.h"
 #include "leaderboard.h"
+#include "relcache.h"
 
 int			lms_leaderboard_refresh_interval_ms = 2000;
 char	   *lms_leaderboard_database = NULL;
@@ -860,11 +861,6 @@ enum
 {
 	RI_ENTRIES_PKEY, RI_ENTRIES_ORDER, RI_COUNTS_PKEY, RI_COUNTS_ABOVE, RI_COUNT
 };
-static const char *const ri_names[RI_COUNT] = {"board_entries_pkey", "board_entries_in_order",
-"board_counts_pkey", "board_counts_above"};
-static Oid	ri_oids[RI_COUNT];
-static Oid	rel_entries,
-			rel_counts;
 enum
 {
 	BE_USER, BE_POINTS, BE_NAME, BE_LEVEL, BE_NCOLS
@@ -877,53 +873,14 @@ enum
 };
 static const char *const bc_cols[BC_NCOLS] = {"points", "above"};
 static AttrNumber bc_att[BC_NCOLS];
-static bool read_rels_valid = false;
-static bool read_rels_callback = false;
 
-static void
-read_rels_invalidate(Datum arg, Oid relid)
-{
-	int			i;
-
-	if (!OidIsValid(relid) || relid == rel_entries || relid == rel_counts)
-		read_rels_valid = false;
-	for (i = 0; i < RI_COUNT; i++)
-		if (relid == ri_oids[i])
-			read_rels_valid = false;
-}
-
-static void
-read_rels_resolve(void)
-{
-	Oid			nsp;
-	int			i;
-
-	if (read_rels_valid)
-		return;
-	if (!read_rels_callback)
-	{
-		CacheRegisterRelcacheCallback(read_rels_invalidate, (Datum) 0);
-		read_rels_callback = true;
-	}
-	nsp = get_namespace_oid("lms", false);
-	rel_entries = get_relname_relid("board_entries", nsp);
-	rel_counts = get_relname_relid("board_counts", nsp);
-	if (!OidIsValid(rel_entries) || !OidIsValid(rel_counts))
-		elog(ERROR, "relation lms.board_entries or lms.board_counts not found");
-	for (i = 0; i < RI_COUNT; i++)
-	{
-		ri_oids[i] = get_relname_relid(ri_names[i], nsp);
-		if (!OidIsValid(ri_oids[i]))
-			elog(ERROR, "index lms.%s not found", ri_names[i]);
-	}
-	for (i = 0; i < BE_NCOLS; i++)
-		if ((be_att[i] = get_attnum(rel_entries, be_cols[i])) == InvalidAttrNumber)
-			elog(ERROR, "column lms.board_entries.%s not found", be_cols[i]);
-	for (i = 0; i < BC_NCOLS; i++)
-		if ((bc_att[i] = get_attnum(rel_counts, bc_cols[i])) == InvalidAttrNumber)
-			elog(ERROR, "column lms.board_counts.%s not found", bc_cols[i]);
-	read_rels_valid = true;
-}
+static LmsRel read_rels[RI_COUNT] = {
+	[RI_ENTRIES_PKEY] = {"board_entries", "board_entries_pkey", be_cols, BE_NCOLS, be_att},
+	[RI_ENTRIES_ORDER] = {"board_entries", "board_entries_in_order", NULL, 0, NULL},
+	[RI_COUNTS_PKEY] = {"board_counts", "board_counts_pkey", bc_cols, BC_NCOLS, bc_att},
+	[RI_COUNTS_ABOVE] = {"board_counts", "board_counts_above", NULL, 0, NULL},
+};
+static LmsRelSet read_relset = {read_rels, RI_COUNT};
 
 /*
  * Scan keys (board, win, third column op arg) on an index whose first two columns are board and
@@ -1002,12 +959,12 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 	int64		first_points = 0,
 				prev_points = 0;
 
-	read_rels_resolve();
+	lms_relset_resolve(&read_relset);
 	snap = read_snapshot();
 
-	counts = table_open(rel_counts, AccessShareLock);
+	counts = table_open(read_rels[RI_COUNTS_PKEY].relid, AccessShareLock);
 	slot = table_slot_create(counts, NULL);
-	idx = index_open(ri_oids[RI_COUNTS_ABOVE], AccessShareLock);
+	idx = index_open(read_rels[RI_COUNTS_ABOVE].indexid, AccessShareLock);
 	board_keys(keys, idx, b, BTLessEqualStrategyNumber, F_INT8LE, off);
 	scan = index_beginscan(counts, idx, snap, 3, 0);
 	index_rescan(scan, keys, 3, NULL, 0);
@@ -1024,9 +981,9 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 		return;					/* an empty board */
 	}
 
-	entries = table_open(rel_entries, AccessShareLock);
+	entries = table_open(read_rels[RI_ENTRIES_PKEY].relid, AccessShareLock);
 	slot = table_slot_create(entries, NULL);
-	idx = index_open(ri_oids[RI_ENTRIES_ORDER], AccessShareLock);
+	idx = index_open(read_rels[RI_ENTRIES_ORDER].indexid, AccessShareLock);
 	board_keys(keys, idx, b, BTLessEqualStrategyNumber, F_INT8LE, start_points);
 	scan = index_beginscan(entries, idx, snap, 3, 0);
 	index_rescan(scan, keys, 3, NULL, 0);
@@ -1138,20 +1095,20 @@ board_rank_direct(BoardRef *b, int64 user_id, int32 *rank, int64 *points)
 	bool		found;
 	bool		isnull;
 
-	read_rels_resolve();
+	lms_relset_resolve(&read_relset);
 	snap = read_snapshot();
-	rel = table_open(rel_entries, AccessShareLock);
+	rel = table_open(read_rels[RI_ENTRIES_PKEY].relid, AccessShareLock);
 	slot = table_slot_create(rel, NULL);
-	found = board_lookup(rel, ri_oids[RI_ENTRIES_PKEY], b, user_id, snap, slot);
+	found = board_lookup(rel, read_rels[RI_ENTRIES_PKEY].indexid, b, user_id, snap, slot);
 	if (found)
 		*points = DatumGetInt64(slot_getattr(slot, be_att[BE_POINTS], &isnull));
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, NoLock);
 	if (found)
 	{
-		rel = table_open(rel_counts, AccessShareLock);
+		rel = table_open(read_rels[RI_COUNTS_PKEY].relid, AccessShareLock);
 		slot = table_slot_create(rel, NULL);
-		found = board_lookup(rel, ri_oids[RI_COUNTS_PKEY], b, *points, snap, slot);
+		found = board_lookup(rel, read_rels[RI_COUNTS_PKEY].indexid, b, *points, snap, slot);
 		if (found)
 			*rank = (int32) (DatumGetInt64(slot_getattr(slot, bc_att[BC_ABOVE], &isnull)) + 1);
 		else

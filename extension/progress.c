@@ -30,7 +30,6 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "access/table.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -39,9 +38,7 @@
 #include "utils/date.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
-#include "utils/inval.h"
 #include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/numeric.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -52,6 +49,7 @@
 #include "json_out.h"
 #include "lms.h"
 #include "progress.h"
+#include "relcache.h"
 #include "scoring.h"
 
 /*
@@ -69,17 +67,9 @@ enum
 	REL_PROGRESS,
 	REL_USERS,
 	REL_SCORES,
+	REL_ENROLLMENT_BY_ID,		/* enrollments again, by its primary key */
 	REL_COUNT
 };
-static const char *const rel_names[REL_COUNT] = {"lessons", "courses", "enrollments", "lesson_progress",
-"users", "learner_scores"};
-static const char *const idx_names[REL_COUNT] = {"lessons_pkey", "courses_pkey",
-"enrollments_user_id_course_id_key", "lesson_progress_pkey", "users_pkey", "learner_scores_pkey"};
-static Oid	rel_oids[REL_COUNT];
-static Oid	idx_oids[REL_COUNT];
-static Oid	enrollments_pkey = InvalidOid;
-static bool rels_valid = false;
-static bool rels_callback = false;
 
 /* lessons columns, then courses, enrollments and lesson_progress columns */
 enum
@@ -123,66 +113,16 @@ static const char *const s_cols[S_NCOLS] = {"user_id", "last_activity_date", "to
 "current_streak", "longest_streak"};
 static AttrNumber s_att[S_NCOLS];
 
-static void
-rels_invalidate(Datum arg, Oid relid)
-{
-	int			i;
-
-	if (!OidIsValid(relid))
-	{
-		rels_valid = false;
-		return;
-	}
-	for (i = 0; i < REL_COUNT; i++)
-		if (relid == rel_oids[i] || relid == idx_oids[i] || relid == enrollments_pkey)
-			rels_valid = false;
-}
-
-static void
-resolve_cols(Oid relid, const char *const *names, AttrNumber *atts, int n)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		atts[i] = get_attnum(relid, names[i]);
-		if (atts[i] == InvalidAttrNumber)
-			elog(ERROR, "column lms.%s.%s not found", get_rel_name(relid), names[i]);
-	}
-}
-
-static void
-resolve_rels(void)
-{
-	Oid			nsp;
-	int			i;
-
-	if (rels_valid)
-		return;
-	if (!rels_callback)
-	{
-		CacheRegisterRelcacheCallback(rels_invalidate, (Datum) 0);
-		rels_callback = true;
-	}
-	nsp = get_namespace_oid("lms", false);
-	for (i = 0; i < REL_COUNT; i++)
-	{
-		rel_oids[i] = get_relname_relid(rel_names[i], nsp);
-		idx_oids[i] = get_relname_relid(idx_names[i], nsp);
-		if (!OidIsValid(rel_oids[i]) || !OidIsValid(idx_oids[i]))
-			elog(ERROR, "relation lms.%s or its index lms.%s not found", rel_names[i], idx_names[i]);
-	}
-	enrollments_pkey = get_relname_relid("enrollments_pkey", nsp);
-	if (!OidIsValid(enrollments_pkey))
-		elog(ERROR, "index lms.enrollments_pkey not found");
-	resolve_cols(rel_oids[REL_LESSONS], l_cols, l_att, L_NCOLS);
-	resolve_cols(rel_oids[REL_COURSES], c_cols, c_att, C_NCOLS);
-	resolve_cols(rel_oids[REL_ENROLLMENTS], e_cols, e_att, E_NCOLS);
-	resolve_cols(rel_oids[REL_PROGRESS], p_cols, p_att, P_NCOLS);
-	resolve_cols(rel_oids[REL_USERS], u_cols, u_att, U_NCOLS);
-	resolve_cols(rel_oids[REL_SCORES], s_cols, s_att, S_NCOLS);
-	rels_valid = true;
-}
+static LmsRel rels[REL_COUNT] = {
+	[REL_LESSONS] = {"lessons", "lessons_pkey", l_cols, L_NCOLS, l_att},
+	[REL_COURSES] = {"courses", "courses_pkey", c_cols, C_NCOLS, c_att},
+	[REL_ENROLLMENTS] = {"enrollments", "enrollments_user_id_course_id_key", e_cols, E_NCOLS, e_att},
+	[REL_PROGRESS] = {"lesson_progress", "lesson_progress_pkey", p_cols, P_NCOLS, p_att},
+	[REL_USERS] = {"users", "users_pkey", u_cols, U_NCOLS, u_att},
+	[REL_SCORES] = {"learner_scores", "learner_scores_pkey", s_cols, S_NCOLS, s_att},
+	[REL_ENROLLMENT_BY_ID] = {"enrollments", "enrollments_pkey", NULL, 0, NULL},
+};
+static LmsRelSet relset = {rels, REL_COUNT};
 
 /*
  * One row by its key (int8 columns, equality) under snap; copies the wanted columns out
@@ -193,7 +133,7 @@ static bool
 fetch_row(int which, int nkeys, const AttrNumber *key_atts, const int64 *key_vals,
 		  Snapshot snap, int ncols, const AttrNumber *atts, Datum *vals, bool *nulls)
 {
-	Relation	rel = table_open(rel_oids[which], AccessShareLock);
+	Relation	rel = table_open(rels[which].relid, AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	ScanKeyData keys[2];
 	SysScanDesc scan;
@@ -204,7 +144,7 @@ fetch_row(int which, int nkeys, const AttrNumber *key_atts, const int64 *key_val
 	for (i = 0; i < nkeys; i++)
 		ScanKeyInit(&keys[i], key_atts[i], BTEqualStrategyNumber, F_INT8EQ,
 					Int64GetDatum(key_vals[i]));
-	scan = systable_beginscan(rel, idx_oids[which], true, snap, nkeys, keys);
+	scan = systable_beginscan(rel, rels[which].indexid, true, snap, nkeys, keys);
 	tup = systable_getnext(scan);
 	found = HeapTupleIsValid(tup);
 	if (found)
@@ -239,7 +179,7 @@ static int
 touch_enrollment(int64 enrollment_id, TimestampTz now, int64 lesson_id, bool keep_position,
 				 int32 position, char *status_out, size_t status_len, int32 *completed_out)
 {
-	Relation	rel = table_open(rel_oids[REL_ENROLLMENTS], RowExclusiveLock);
+	Relation	rel = table_open(rels[REL_ENROLLMENTS].relid, RowExclusiveLock);
 	TupleDesc	desc = RelationGetDescr(rel);
 	Snapshot	snap;
 	ScanKeyData key;
@@ -271,7 +211,7 @@ touch_enrollment(int64 enrollment_id, TimestampTz now, int64 lesson_id, bool kee
 	CommandCounterIncrement();
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	ScanKeyInit(&key, e_att[E_ID], BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(enrollment_id));
-	scan = systable_beginscan(rel, enrollments_pkey, true, snap, 1, &key);
+	scan = systable_beginscan(rel, rels[REL_ENROLLMENT_BY_ID].indexid, true, snap, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 		tid = tup->t_self;
@@ -468,7 +408,7 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 		int64		keys[2];
 		bool		found;
 
-		resolve_rels();
+		lms_relset_resolve(&relset);
 		snap = RegisterSnapshot(GetTransactionSnapshot());
 		keys[0] = in->lesson_id;
 		found = fetch_row(REL_LESSONS, 1, &l_att[L_ID], keys, snap, L_NCOLS, l_att, lv, ln);
@@ -944,7 +884,7 @@ activity_already_counted(int64 user_id, LmsScore *score)
 
 	if (score->points_awarded != 0 || score->new_achievements.len > 0)
 		return false;
-	resolve_rels();
+	lms_relset_resolve(&relset);
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	if (fetch_row(REL_SCORES, 1, &s_att[S_USER], &key, snap, S_NCOLS, s_att, sv, sn) &&
 		!sn[S_LAST_DAY] &&
