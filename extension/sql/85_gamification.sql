@@ -189,11 +189,7 @@ BEGIN
              lms.user_achievements IN EXCLUSIVE MODE;
 
   CREATE TEMP TABLE lms_recompute ON COMMIT DROP AS
-  WITH who AS (
-         SELECT l.user_id FROM lms.points_ledger l
-         UNION SELECT s.user_id FROM lms.learner_scores s
-         UNION SELECT d.user_id FROM lms.streak_days d),
-       led AS (
+  WITH led AS (
          SELECT l.user_id, sum(l.points)::bigint AS total, max(l.created_at) AS reached,
                 count(*) FILTER (WHERE l.reason = 'course_completed' AND l.points > 0) AS courses,
                 count(*) FILTER (WHERE l.reason = 'quiz_perfect' AND l.points > 0) AS perfects
@@ -211,7 +207,13 @@ BEGIN
        stk AS (
          SELECT r.user_id, max(r.len) AS longest, max(r.last_day) AS last_day,
                 (array_agg(r.len ORDER BY r.last_day DESC))[1] AS cur
-           FROM runs r GROUP BY r.user_id)
+           FROM runs r GROUP BY r.user_id),
+       -- every learner with a ledger row, a score row or an active day: from the aggregates
+       -- (a learner each), not the raw rows (36 M ledger and day rows at 1 M learners)
+       who AS (
+         SELECT led.user_id FROM led
+         UNION SELECT s.user_id FROM lms.learner_scores s
+         UNION SELECT stk.user_id FROM stk)
   SELECT w.user_id,
          coalesce(led.total, 0) AS total_points,
          lms.level_for(coalesce(led.total, 0)) AS level,
