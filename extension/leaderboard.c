@@ -78,6 +78,9 @@
  *     entries dropped), once per period.
  *   - lms.refresh_leaderboards() (and POST /admin/leaderboards/refresh) rebuilds every board now;
  *     lms.refresh_leaderboards(true) refreshes the changed ones incrementally.
+ *   - one pass over every board at a time (the worker's, refresh_leaderboards, recompute): it
+ *     holds one exclusive advisory lock for all boards; a read's refresh of its board shares that
+ *     lock and holds its board's, both tried, never waited for.
  * generated_at says when the board was refreshed; a board whose source has not changed since is
  * exact however old generated_at is (the worker re-stamps it when it finds nothing changed).
  */
@@ -141,8 +144,18 @@ static SPIPlanPtr plan_course_exists = NULL;
 static SPIPlanPtr plan_me = NULL;
 static SPIPlanPtr plan_meta = NULL;
 static SPIPlanPtr plan_courses = NULL;
-static SPIPlanPtr plan_lock = NULL;
+static SPIPlanPtr plan_lock_all = NULL;
+static SPIPlanPtr plan_trylock_all = NULL;
 static SPIPlanPtr plan_trylock = NULL;
+
+/*
+ * Advisory lock keys (first key 'LMSA' / 'LMSB'). A pass over every board takes one lock, not
+ * one per board: a lock per board held to the end of the pass's transaction filled the shared
+ * lock table (max_locks_per_transaction x max_connections, 6,400 entries by default) at about
+ * 2,000 courses (three windows each).
+ */
+#define LOCK_ALL_BOARDS 1280131905	/* every board: exclusive for a pass, shared for one board */
+#define LOCK_ONE_BOARD 1280131906	/* one board, keyed by hashtext of "board:window" */
 static SPIPlanPtr plan_touch = NULL;
 static SPIPlanPtr plan_prune = NULL;
 
@@ -563,13 +576,13 @@ mark_checked(BoardRef *b, DateADT pstart)
 }
 
 /*
- * Bring one board up to date. force: rebuild now, waiting for a concurrent refresh of the same
- * board; otherwise only when it is missing, its period rolled over, or it changed and is older
- * than max_age_ms, and never waiting (another session refreshing it is as good). Returns true
- * when it refreshed. The caller is connected to SPI.
+ * Bring one board up to date. force: rebuild now; otherwise only when it is missing, its period
+ * rolled over, or it changed and is older than max_age_ms. in_pass: the caller holds the
+ * all-boards lock (lms_refresh_boards); otherwise this never waits (another session refreshing
+ * the board is as good). Returns true when it refreshed. The caller is connected to SPI.
  */
 static bool
-board_refresh(BoardRef *b, bool force, int max_age_ms)
+board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 {
 	TimestampTz now = lms_now();
 	DateADT		pstart = 0;
@@ -657,18 +670,24 @@ board_refresh(BoardRef *b, bool force, int max_age_ms)
 		}
 	}
 
-	/* one refresher per board at a time */
-	snprintf(lockname, sizeof(lockname), "%s:%s", b->name, window_names[b->win]);
-	lvalues[0] = CStringGetTextDatum(lockname);
-	if (force)
+	/*
+	 * one refresher per board at a time: a pass over every board holds the all-boards lock
+	 * (lms_refresh_boards); a single board's refresh shares it and holds its board's, and
+	 * gives way (reads the board as it is) when either is taken
+	 */
+	if (!in_pass)
 	{
-		keep_plan(&plan_lock, "SELECT pg_catalog.pg_advisory_xact_lock(1280131906, pg_catalog.hashtext($1))", 1, ltypes);
-		if (SPI_execute_plan(plan_lock, lvalues, NULL, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not lock the leaderboard");
-	}
-	else
-	{
-		keep_plan(&plan_trylock, "SELECT pg_catalog.pg_try_advisory_xact_lock(1280131906, pg_catalog.hashtext($1))", 1, ltypes);
+		keep_plan(&plan_trylock_all,
+				  "SELECT pg_catalog.pg_try_advisory_xact_lock_shared(" CppAsString2(LOCK_ALL_BOARDS) ", 0)", 0, NULL);
+		if (SPI_execute_plan(plan_trylock_all, NULL, NULL, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not lock the leaderboards");
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+			return false;
+		snprintf(lockname, sizeof(lockname), "%s:%s", b->name, window_names[b->win]);
+		lvalues[0] = CStringGetTextDatum(lockname);
+		keep_plan(&plan_trylock,
+				  "SELECT pg_catalog.pg_try_advisory_xact_lock(" CppAsString2(LOCK_ONE_BOARD) ", pg_catalog.hashtext($1))",
+				  1, ltypes);
 		if (SPI_execute_plan(plan_trylock, lvalues, NULL, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not lock the leaderboard");
 		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
@@ -737,6 +756,11 @@ lms_refresh_boards(bool force, void (*emit) (const char *name, void *arg), void 
 	BoardRef	b;
 	char		name[64];
 
+	/* one pass at a time, after the single-board refreshes running now */
+	keep_plan(&plan_lock_all, "SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(LOCK_ALL_BOARDS) ", 0)", 0, NULL);
+	if (SPI_execute_plan(plan_lock_all, NULL, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not lock the leaderboards");
+
 	keep_plan(&plan_courses, "SELECT id FROM lms.courses ORDER BY id", 0, NULL);
 	if (SPI_execute_plan(plan_courses, NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list the courses");
@@ -762,7 +786,7 @@ lms_refresh_boards(bool force, void (*emit) (const char *name, void *arg), void 
 		for (w = 0; w < WIN_COUNT; w++)
 		{
 			b.win = w;
-			if (board_refresh(&b, force, 0))
+			if (board_refresh(&b, force, true, 0))
 			{
 				if (emit)
 				{
@@ -861,7 +885,7 @@ read_board(FunctionCallInfo fcinfo, BoardRef *b)
 	win = parse_window(PG_GETARG_TEXT_PP(1));
 	parse_board(PG_GETARG_TEXT_PP(0), win, b);
 	/* where the worker refreshes, a read builds only a missing board or a new period */
-	board_refresh(b, false, worker_serves_this_database() ? -1 : lms_leaderboard_refresh_interval_ms);
+	board_refresh(b, false, false, worker_serves_this_database() ? -1 : lms_leaderboard_refresh_interval_ms);
 }
 
 /*
