@@ -6,8 +6,9 @@
 # lms_gateway (login limit lifted, access log off, otherwise the defaults), runs each scenario
 # through bench/loadtest/measure.sh and keeps every output in $OUT (default
 # /tmp/lms-capacity-<SCALE>). RUN (default 60s) is the length of the runs with think times,
-# PEAK (default 30s) of the runs without; LMS_GATEWAY_BIN another gateway binary. Each figure
-# of the report names its file here.
+# PEAK (default 30s) of the runs without, SMOKE (default 20s) of the smoke pass (long enough
+# for every route at 1M learners, where one analytics call takes seconds); LMS_GATEWAY_BIN
+# another gateway binary. Each figure of the report names its file here.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 scale=${1:?usage: capacity.sh SCALE}
@@ -40,7 +41,7 @@ measure() {  # measure NAME SCENARIO VAR=value...
 
 psql -X -At -c "SELECT 'database ' || current_database() || ': ' || pg_size_pretty(pg_database_size(current_database()))
   || ', learners ' || (SELECT count(*) FROM lms.users WHERE role = 'student')" | tee "$out/database.txt"
-measure smoke smoke DURATION=5s
+measure smoke smoke DURATION="${SMOKE:-20s}"
 measure catalog catalog CONNECTIONS=500 DURATION="$run"
 measure catalog-peak catalog CONNECTIONS="$peak_conns" THINK=0 DURATION="$peak"
 measure video-1000 video_progress CONNECTIONS=1000 DURATION="$run"
