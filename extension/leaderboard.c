@@ -17,14 +17,19 @@
  *     its sources (ledger and visibility-change marks, and the refresh's snapshot).
  * Positions and ranks are not stored per learner, so a score change moves one entry and two
  * buckets (and rewrites the "above" of the buckets between), never the rest of the board.
- * Reads are index lookups whose cost does not grow with the board:
+ * Reads are index lookups whose cost does not grow with the board, except where they move
+ * inside one tie group (below):
  *   - my rank = 1 + above of my bucket: two primary-key lookups (competition rank 1, 2, 2, 4);
- *     my position (around=me) adds those of my tie group before me in board order;
+ *     my position (around=me) adds those of my tie group before me in board order, counted;
  *   - a page at offset off: one index lookup on (board, win, above) finds the non-empty bucket
  *     holding position off + 1 (the last with above <= off), then an index range scan in board
  *     order from that score skips only within its tie group; row ranks follow from the page
  *     being contiguous in board order; names and levels are on the entries;
- *   - total and generated_at are the lms.boards row.
+ *   - total and generated_at are the lms.boards row;
+ *   - so around=me and deep pages cost in proportion to the tie group they land in: on the
+ *     1,000,000-learner week board (111 distinct scores, groups of up to 43,968 learners) the
+ *     count took 7.5 ms and the page around the last learner of the largest group 30-100 ms
+ *     (docs/performance.md); ranks and top pages are unaffected.
  * The page and my-rank reads are direct index scans (no SPI statement: its executor start-up
  * cost more than the handful of index tuples read); around=me's position is one SPI statement.
  * Measured (bench/leaderboard.sh, 2 cores, shared and noisy): a top-50 page plus my rank in the
@@ -72,10 +77,14 @@
  *     buckets their "above"; since, on the same shared machine: first build 86-173 s, forced
  *     rebuild 42-60 s, incremental after 1,000 awards 0.6-1.3 s, after 100 visibility changes
  *     0.6-0.7 s, nothing changed 0.04-0.07 s. At 100,000 learners the forced rebuild is
- *     unchanged (2.0-2.2 s before, 2.2-2.6 s after) and the first build 5.6 s -> 8.8 s: what
- *     grows at 1,000,000 is not understood yet.) A new week or month is a full build of that board (it drops the
- *     previous period's entries): 4.5 s for the 42 week and month boards at once (1.2 M
- *     entries dropped), once per period.
+ *     unchanged (2.0-2.2 s before, 2.2-2.6 s after) and the first build 5.6 s -> 8.8 s. Much
+ *     of what grew was the generic plan, which intersected the ledger's time index for every
+ *     course board, and JIT compiling each build: full builds now use custom plans without
+ *     JIT. With 2,000 courses (6,003 boards) and 1,000,000 learners the first build of every
+ *     board inside recompute took 702 s for 10.5 M entries, make bench-data SCALE=large.)
+ *     A new week or month is a full build of that board (it drops the previous period's
+ *     entries): 4.5 s for the 42 week and month boards at once (1.2 M entries dropped), once
+ *     per period.
  *   - lms.refresh_leaderboards() (and POST /admin/leaderboards/refresh) rebuilds every board now;
  *     lms.refresh_leaderboards(true) refreshes the changed ones incrementally.
  *   - one pass over every board at a time (the worker's, refresh_leaderboards, recompute): it
