@@ -151,6 +151,7 @@ static SPIPlanPtr plan_above = NULL;
 static SPIPlanPtr plan_changed[2] = {NULL, NULL};
 static SPIPlanPtr plan_course_exists = NULL;
 static SPIPlanPtr plan_me = NULL;
+static SPIPlanPtr plan_seek = NULL;
 static SPIPlanPtr plan_meta = NULL;
 static SPIPlanPtr plan_courses = NULL;
 static SPIPlanPtr plan_lock_all = NULL;
@@ -909,9 +910,9 @@ enum
 };
 enum
 {
-	BE_USER, BE_POINTS, BE_NAME, BE_LEVEL, BE_NCOLS
+	BE_USER, BE_POINTS, BE_NAME, BE_LEVEL, BE_REACHED, BE_NCOLS
 };
-static const char *const be_cols[BE_NCOLS] = {"user_id", "points", "display_name", "level"};
+static const char *const be_cols[BE_NCOLS] = {"user_id", "points", "display_name", "level", "reached_at"};
 static AttrNumber be_att[BE_NCOLS];
 enum
 {
@@ -977,27 +978,128 @@ board_lookup(Relation rel, Oid idxoid, BoardRef *b, int64 key, Snapshot snap, Tu
 }
 
 /*
+ * Skips longer than this inside a tie group seek their first entry by an index-only scan
+ * instead of fetching every skipped entry: around=me at 1,000,000 learners landed up to 44,000
+ * entries into a tie group, 30-100 ms of heap fetches (docs/performance.md).
+ */
+#define PAGE_SEEK_MIN 64
+
+/*
+ * Where a page starts inside the tie group of `points`: the (reached_at, user_id) of the
+ * group's entry number skip (from 0) in board order, by an index-only scan of the board-order
+ * index under the read's snapshot. False when the group is shorter (cannot happen while the
+ * histogram matches the entries: the caller then walks).
+ */
+static bool
+tie_group_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, Datum *reached_at, int64 *user_id)
+{
+	Oid			types[4] = {TEXTOID, TEXTOID, INT8OID, INT8OID};
+	Datum		values[4];
+	bool		isnull;
+
+	keep_read_plan(&plan_seek,
+				   "SELECT e.reached_at, e.user_id FROM lms.board_entries e"
+				   " WHERE e.board = $1 AND e.win = $2 AND e.points = $3"
+				   " ORDER BY e.reached_at, e.user_id OFFSET $4 LIMIT 1",
+				   4, types);
+	values[0] = CStringGetTextDatum(b->name);
+	values[1] = CStringGetTextDatum(window_names[b->win]);
+	values[2] = Int64GetDatum(points);
+	values[3] = Int64GetDatum(skip);
+	if (SPI_execute_snapshot(plan_seek, values, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the leaderboard");
+	if (SPI_processed == 0)
+		return false;
+	*reached_at = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	*user_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	return true;
+}
+
+/* A page's scan of the board-order index, from its first score or from a seeked entry. */
+typedef struct PageScan
+{
+	BoardRef   *b;
+	Relation	entries;
+	Relation	idx;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	int64		points;			/* the page's first score */
+	bool		in_group;		/* seeked: still in that score's tie group */
+	bool		started;		/* seeked: the seeked entry is reached */
+	Datum		seek_reached;	/* seeked: the first entry's (reached_at, user_id) */
+	int64		seek_user;
+} PageScan;
+
+/*
+ * Starts the scan at the board's entries with points `strat` the page's first score; in the
+ * seeked tie group also from its first entry's reached_at on.
+ */
+static void
+page_scan_begin(PageScan *ps, StrategyNumber strat, RegProcedure proc)
+{
+	ScanKeyData keys[4];
+	int			nkeys = 3;
+
+	board_keys(keys, ps->idx, ps->b, strat, proc, ps->points);
+	if (ps->in_group)
+		ScanKeyEntryInitialize(&keys[nkeys++], 0, 4, BTGreaterEqualStrategyNumber, InvalidOid,
+							   ps->idx->rd_indcollation[3], F_TIMESTAMPTZ_GE, ps->seek_reached);
+	ps->scan = index_beginscan(ps->entries, ps->idx, ps->snap, nkeys, 0);
+	index_rescan(ps->scan, keys, nkeys, NULL, 0);
+}
+
+/* The page's next entry in board order into slot; false past the board's last entry. */
+static bool
+page_scan_next(PageScan *ps, TupleTableSlot *slot)
+{
+	bool		isnull;
+
+	for (;;)
+	{
+		if (!index_getnext_slot(ps->scan, ForwardScanDirection, slot))
+		{
+			if (!ps->in_group)
+				return false;
+			/* the seeked tie group is done: the lower scores follow */
+			ps->in_group = false;
+			index_endscan(ps->scan);
+			page_scan_begin(ps, BTLessStrategyNumber, F_INT8LT);
+			continue;
+		}
+		if (ps->in_group && !ps->started)
+		{
+			/* the seeked entry's reached_at, a learner before it in board order: not on the page */
+			if (DatumGetTimestampTz(slot_getattr(slot, be_att[BE_REACHED], &isnull)) ==
+				DatumGetTimestampTz(ps->seek_reached) &&
+				DatumGetInt64(slot_getattr(slot, be_att[BE_USER], &isnull)) < ps->seek_user)
+				continue;
+			ps->started = true;
+		}
+		return true;
+	}
+}
+
+/*
  * Page rows: (rank, user_id, display_name, points, level).
  * The first score of the page is the bucket holding position off + 1: the last non-empty bucket
  * (in board order) with at most off learners above it, one backward step of the index on
  * (board, win, above). The page is then an index range scan in board order from that score,
- * skipping only within its tie group; names and levels are on the entries.
+ * skipping within its tie group: by walking when the skip is short, else from the entry
+ * tie_group_seek finds. Names and levels are on the entries.
  */
 static void
 page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Snapshot	snap;
 	Relation	counts,
-				entries,
 				idx;
 	TupleTableSlot *slot;
 	ScanKeyData keys[3];
 	IndexScanDesc scan;
+	PageScan	ps = {0};
 	bool		found;
 	bool		isnull;
-	int64		start_points,
-				above,
+	int64		above,
 				skip,
 				i;
 	int32		first_rank = 0,
@@ -1006,16 +1108,17 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 				prev_points = 0;
 
 	lms_relset_resolve(&read_relset);
-	snap = read_snapshot();
+	ps.b = b;
+	ps.snap = read_snapshot();
 
 	counts = table_open(read_rels[RI_COUNTS_PKEY].relid, AccessShareLock);
 	slot = table_slot_create(counts, NULL);
 	idx = index_open(read_rels[RI_COUNTS_ABOVE].indexid, AccessShareLock);
 	board_keys(keys, idx, b, BTLessEqualStrategyNumber, F_INT8LE, off);
-	scan = index_beginscan(counts, idx, snap, 3, 0);
+	scan = index_beginscan(counts, idx, ps.snap, 3, 0);
 	index_rescan(scan, keys, 3, NULL, 0);
 	found = index_getnext_slot(scan, BackwardScanDirection, slot);
-	start_points = found ? DatumGetInt64(slot_getattr(slot, bc_att[BC_POINTS], &isnull)) : 0;
+	ps.points = found ? DatumGetInt64(slot_getattr(slot, bc_att[BC_POINTS], &isnull)) : 0;
 	above = found ? DatumGetInt64(slot_getattr(slot, bc_att[BC_ABOVE], &isnull)) : 0;
 	index_endscan(scan);
 	index_close(idx, NoLock);
@@ -1027,16 +1130,20 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 		return;					/* an empty board */
 	}
 
-	entries = table_open(read_rels[RI_ENTRIES_PKEY].relid, AccessShareLock);
-	slot = table_slot_create(entries, NULL);
-	idx = index_open(read_rels[RI_ENTRIES_ORDER].indexid, AccessShareLock);
-	board_keys(keys, idx, b, BTLessEqualStrategyNumber, F_INT8LE, start_points);
-	scan = index_beginscan(entries, idx, snap, 3, 0);
-	index_rescan(scan, keys, 3, NULL, 0);
-	for (skip = off - above; skip > 0; skip--)
-		if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+	skip = off - above;
+	ps.in_group = skip > PAGE_SEEK_MIN &&
+		tie_group_seek(b, ps.points, skip, ps.snap, &ps.seek_reached, &ps.seek_user);
+	if (ps.in_group)
+		skip = 0;
+	ps.entries = table_open(read_rels[RI_ENTRIES_PKEY].relid, AccessShareLock);
+	ps.idx = index_open(read_rels[RI_ENTRIES_ORDER].indexid, AccessShareLock);
+	slot = table_slot_create(ps.entries, NULL);
+	page_scan_begin(&ps, ps.in_group ? BTEqualStrategyNumber : BTLessEqualStrategyNumber,
+					ps.in_group ? F_INT8EQ : F_INT8LE);
+	for (; skip > 0; skip--)
+		if (!page_scan_next(&ps, slot))
 			break;
-	for (i = 0; skip == 0 && i < lim && index_getnext_slot(scan, ForwardScanDirection, slot); i++)
+	for (i = 0; skip == 0 && i < lim && page_scan_next(&ps, slot); i++)
 	{
 		Datum		v[5];
 		bool		nl[5] = {false, false, false, false, false};
@@ -1068,10 +1175,10 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 		v[4] = slot_getattr(slot, be_att[BE_LEVEL], &nl[4]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
 	}
-	index_endscan(scan);
-	index_close(idx, NoLock);
+	index_endscan(ps.scan);
+	index_close(ps.idx, NoLock);
 	ExecDropSingleTupleTableSlot(slot);
-	table_close(entries, NoLock);
+	table_close(ps.entries, NoLock);
 	PopActiveSnapshot();
 }
 

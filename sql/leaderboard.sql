@@ -287,3 +287,31 @@ SELECT count(*) > 0 AS read FROM lms.leaderboard('global', 'all', 5, 0);
 SELECT mode, count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() GROUP BY 1 ORDER BY 1;
 COMMIT;
 SELECT * FROM pg_temp.read_mismatches();
+
+-- A tie group longer than a page's walk: pages deep inside it seek their first entry by an
+-- index-only scan and go on to the lower scores after it. 150 learners on one score, in two
+-- halves that share a reached_at each (so the seek lands among equal reached_at), between
+-- the scores above and below; every page of 4 at every offset still matches.
+SET lms.clock_override = '2026-04-02 12:00:00+00';
+SELECT count(lms.create_user('tie' || i || '@example.org', 'password-1', 'Tie ' || i)) AS tied_learners
+  FROM generate_series(1, 150) i;
+SELECT count(lms.award_points(u.id, 45, 'quiz_passed', 'tie:' || u.id, NULL))
+  FROM lms.users u WHERE u.email LIKE 'tie%' AND u.id % 2 = 0;
+SET lms.clock_override = '2026-04-02 13:00:00+00';
+SELECT count(lms.award_points(u.id, 45, 'quiz_passed', 'tie:' || u.id, NULL))
+  FROM lms.users u WHERE u.email LIKE 'tie%' AND u.id % 2 = 1;
+SELECT count(*) > 0 AS refreshed FROM lms.refresh_leaderboards(true);
+SELECT max(n) AS largest_tie_group,
+       (SELECT count(*) FROM pg_temp.expected() e WHERE e.points < 45) > 0 AS scores_below
+  FROM (SELECT count(*) AS n FROM pg_temp.expected() GROUP BY points) g;
+SELECT * FROM pg_temp.read_mismatches();
+-- around=me for the last learner of the group: the page centred on them, ranks shared
+SELECT (r.body::jsonb->>'offset')::int = e.pos - 1 - 2 AS centred,
+       (SELECT array_agg((i->>'user_id')::bigint) FROM jsonb_array_elements(r.body::jsonb->'items') i)
+         = (SELECT array_agg(x.user_id ORDER BY x.pos) FROM pg_temp.expected() x WHERE x.pos BETWEEN e.pos - 2 AND e.pos + 2) AS same_rows
+  FROM (SELECT * FROM pg_temp.expected() WHERE points = 45 ORDER BY pos DESC LIMIT 1) e
+  JOIN lms.users u ON u.id = e.user_id
+  CROSS JOIN LATERAL lms.api_leaderboard_global(
+    (SELECT body::jsonb->>'access_token' FROM lms.api_auth_login(NULL, NULL, '{}',
+       jsonb_build_object('email', u.email, 'password', 'password-1'))),
+    NULL, '{"around": "me", "limit": "5"}', NULL) r;
