@@ -8,7 +8,8 @@
 # /tmp/lms-capacity-<SCALE>). RUN (default 60s) is the length of the runs with think times,
 # PEAK (default 30s) of the runs without, SMOKE (default 20s) of the smoke pass (long enough
 # for every route at 1M learners, where one analytics call takes seconds); LMS_GATEWAY_BIN
-# another gateway binary. Each figure of the report names its file here.
+# another gateway binary; ONLY="run run..." runs just those (names below). Each figure of the
+# report names its file here.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 scale=${1:?usage: capacity.sh SCALE}
@@ -32,6 +33,7 @@ export GATEWAY_PID=$gw
 measure() {  # measure NAME SCENARIO VAR=value...
   local name=$1 scenario=$2
   shift 2
+  case " ${ONLY:-$name} " in *" $name "*) ;; *) return 0 ;; esac
   echo "######## $name: $* bench/loadtest/measure.sh $scenario" | tee "$out/$name.txt"
   env "$@" bench/loadtest/measure.sh "$scenario" >>"$out/$name.txt" 2>&1
   echo "exit $?" >>"$out/$name.txt"
