@@ -23,13 +23,15 @@
  *     my position (around=me) adds those of my tie group before me in board order, counted;
  *   - a page at offset off: one index lookup on (board, win, above) finds the non-empty bucket
  *     holding position off + 1 (the last with above <= off), then an index range scan in board
- *     order from that score skips only within its tie group; row ranks follow from the page
+ *     order from that score skips within its tie group (a long skip seeks its first entry by an
+ *     index-only scan, tie_group_seek); row ranks follow from the page
  *     being contiguous in board order; names and levels are on the entries;
  *   - total and generated_at are the lms.boards row;
- *   - so around=me and deep pages cost in proportion to the tie group they land in: on the
- *     1,000,000-learner week board (111 distinct scores, groups of up to 43,968 learners) the
- *     count took 7.5 ms and the page around the last learner of the largest group 30-100 ms
- *     (docs/performance.md); ranks and top pages are unaffected.
+ *   - so around=me and deep pages still cost in proportion to the tie group they land in,
+ *     through index-only scans: on the 1,000,000-learner week board (111 distinct scores,
+ *     groups of up to 43,968 learners) around=me for the last learner of the largest group
+ *     took 13 ms in psql (the position's count 7 ms, the page's seek 6 ms), 40 ms when the page
+ *     walked the group's heap tuples (docs/performance.md); ranks and top pages are unaffected.
  * The page and my-rank reads are direct index scans (no SPI statement: its executor start-up
  * cost more than the handful of index tuples read); around=me's position is one SPI statement.
  * Measured (bench/leaderboard.sh, 2 cores, shared and noisy): a top-50 page plus my rank in the

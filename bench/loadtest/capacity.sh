@@ -7,7 +7,7 @@
 # through bench/loadtest/measure.sh and keeps every output in $OUT (default
 # /tmp/lms-capacity-<SCALE>). RUN (default 60s) is the length of the runs with think times,
 # PEAK (default 30s) of the runs without, SMOKE (default 20s) of the smoke pass (long enough
-# for every route at 1M learners, where one analytics call takes seconds); LMS_GATEWAY_BIN
+# for every route at 1M learners, where an analytics call takes 0.5-4 s); LMS_GATEWAY_BIN
 # another gateway binary; ONLY="run run..." runs just those (names below). Each figure of the
 # report names its file here.
 set -uo pipefail
