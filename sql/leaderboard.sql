@@ -311,7 +311,4 @@ SELECT (r.body::jsonb->>'offset')::int = e.pos - 1 - 2 AS centred,
          = (SELECT array_agg(x.user_id ORDER BY x.pos) FROM pg_temp.expected() x WHERE x.pos BETWEEN e.pos - 2 AND e.pos + 2) AS same_rows
   FROM (SELECT * FROM pg_temp.expected() WHERE points = 45 ORDER BY pos DESC LIMIT 1) e
   JOIN lms.users u ON u.id = e.user_id
-  CROSS JOIN LATERAL lms.api_leaderboard_global(
-    (SELECT body::jsonb->>'access_token' FROM lms.api_auth_login(NULL, NULL, '{}',
-       jsonb_build_object('email', u.email, 'password', 'password-1'))),
-    NULL, '{"around": "me", "limit": "5"}', NULL) r;
+  CROSS JOIN LATERAL lms.api_leaderboard_global(pg_temp.login(u.email), NULL, '{"around": "me", "limit": "5"}', NULL) r;
