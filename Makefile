@@ -10,9 +10,16 @@ MODULE_big = lms
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
 MODULEDIR = extension
 
-# The install script is assembled from one file per concept (extension/sql/NN_*.sql).
-DATA_built = extension/lms--1.0.sql
-DATA = extension/lms.control $(wildcard extension/lms--*--*.sql)
+# The install script of the current version is assembled from one file per concept
+# (extension/sql/NN_*.sql); each upgrade script from its hand-written steps plus every
+# function, view, trigger, comment and grant of the current install script
+# (extension/redefine.py, extension/upgrade/README.md). Released install scripts
+# (extension/lms--1.0.sql) are frozen files.
+EXTVERSION = $(shell sed -nE "s/^default_version *= *'([^']+)'.*/\1/p" extension/lms.control)
+INSTALL_PARTS = $(sort $(wildcard extension/sql/*.sql))
+UPGRADES = $(patsubst extension/upgrade/%/,extension/lms--%.sql,$(sort $(dir $(wildcard extension/upgrade/*/*.sql))))
+DATA_built = extension/lms--$(EXTVERSION).sql $(UPGRADES)
+DATA = extension/lms.control extension/lms--1.0.sql
 
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --load-extension=pgcrypto
@@ -26,8 +33,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-extension/lms--1.0.sql: $(sort $(wildcard extension/sql/*.sql))
+extension/lms--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
+
+.SECONDEXPANSION:
+$(UPGRADES): extension/lms--%.sql: $$(wildcard extension/upgrade/$$*/*.sql) extension/redefine.py $(INSTALL_PARTS)
+	python3 extension/redefine.py extension/upgrade/$* --whole extension/sql/95_privileges.sql $(INSTALL_PARTS) > $@
 
 # PGXS tracks no header dependencies: rebuild every object when any header changes
 # (a struct changed under a stale object is a crash, not a compile error).

@@ -1,4 +1,4 @@
--- lms 1.0 install script, assembled by the Makefile from extension/sql/NN_*.sql (one concept each).
+-- lms install script (current version), assembled by the Makefile from extension/sql/NN_*.sql (one concept each).
 \echo Use "CREATE EXTENSION lms CASCADE" to load this file. \quit
 
 -- Roles are cluster-wide, so they may outlive a DROP EXTENSION: create them only once.

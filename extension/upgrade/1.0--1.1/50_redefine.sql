@@ -1,0 +1,4 @@
+-- Placeholder: extension/redefine.py writes here every function, view, trigger, comment and
+-- grant of the 1.1 install script (extension/sql/), then the privileges file as a whole.
+-- Steps numbered below 50 change tables, types and indexes first; steps above 50 may call
+-- the redefined functions (backfills).
