@@ -13,6 +13,10 @@ if [ ! -x "$dir/usr/lib/postgresql/$major/bin/pg_config" ]; then
   mkdir -p "$dir/usr/lib/postgresql" "$dir/usr/share/postgresql"
   cp -a "/usr/lib/postgresql/$major" "$dir/usr/lib/postgresql/"
   cp -a "/usr/share/postgresql/$major" "$dir/usr/share/postgresql/"
+  # headers and client libraries are only read: share them
+  mkdir -p "$dir/usr/include" "$dir/usr/lib"
+  ln -s /usr/include/postgresql "$dir/usr/include/postgresql"
+  ln -s "/usr/lib/$(gcc -print-multiarch)" "$dir/usr/lib/$(gcc -print-multiarch)"
   chmod -R a+rX "$dir"
   p="$dir"; while [ "$p" != / ]; do chmod o+x "$p" 2>/dev/null || true; p=$(dirname "$p"); done
 fi
