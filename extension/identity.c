@@ -180,3 +180,15 @@ lms_token_hash_sql(PG_FUNCTION_ARGS)
 	lms_token_hash(VARDATA_ANY(token), VARSIZE_ANY_EXHDR(token), (uint8 *) VARDATA(res));
 	PG_RETURN_BYTEA_P(res);
 }
+
+/*
+ * lms.bcrypt_cost(): the current lms.bcrypt_cost. The password SQL reads the setting through
+ * this C function rather than current_setting(), which fails in a fresh backend that has not
+ * loaded the library (and so has not defined the setting) yet.
+ */
+PG_FUNCTION_INFO_V1(lms_bcrypt_cost_sql);
+Datum
+lms_bcrypt_cost_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32(lms_bcrypt_cost);
+}

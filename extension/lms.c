@@ -103,18 +103,3 @@ lms_clock(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(lms_now());
 }
-
-/*
- * lms.is_valid_timezone(name): used by CHECK constraints and input validation, so that a
- * learner's streak day is always computable.
- */
-PG_FUNCTION_INFO_V1(lms_is_valid_timezone);
-Datum
-lms_is_valid_timezone(PG_FUNCTION_ARGS)
-{
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	if (name[0] == '\0' || strlen(name) > 64)
-		PG_RETURN_BOOL(false);
-	PG_RETURN_BOOL(pg_tzset(name) != NULL);
-}

@@ -9,6 +9,7 @@
 #define LMS_H
 
 #include "postgres.h"
+#include "utils/date.h"
 #include "utils/timestamp.h"
 
 /* GUCs, defined in lms.c */
@@ -18,5 +19,9 @@ extern int	lms_bcrypt_cost;	/* lms.bcrypt_cost */
 
 /* The extension's "now": the transaction start, or lms.clock_override when set. */
 extern TimestampTz lms_now(void);
+
+/* timezone.c: accepted zone names and the learner's active day */
+extern bool lms_timezone_is_iana(const char *name);
+extern DateADT lms_active_day(Datum zone, TimestampTz at);
 
 #endif							/* LMS_H */

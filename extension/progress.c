@@ -890,9 +890,7 @@ activity_already_counted(int64 user_id, LmsScore *score)
 		!sn[S_LAST_DAY] &&
 		fetch_row(REL_USERS, 1, &u_att[U_ID], &key, snap, U_NCOLS, u_att, uv, un) && !un[U_TIMEZONE])
 	{
-		Datum		local = DirectFunctionCall2(timestamptz_zone, uv[U_TIMEZONE],
-												TimestampTzGetDatum(lms_now()));
-		DateADT		day = DatumGetDateADT(DirectFunctionCall1(timestamp_date, local));
+		DateADT		day = lms_active_day(uv[U_TIMEZONE], lms_now());
 
 		if (day <= DatumGetDateADT(sv[S_LAST_DAY]))
 		{

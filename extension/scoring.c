@@ -297,7 +297,7 @@ evaluate_achievements(int64 user_id, LmsScore *score)
 }
 
 /*
- * Count today (in the learner's time zone) as an active day: the first activity of a day moves
+ * Count today (in the learner's time zone, lms.active_day) as an active day: the first activity of a day moves
  * the streak (+1 after yesterday, back to 1 after a gap), records the day, awards the bonus on
  * every 7th consecutive day and evaluates the streak achievements. Later activity the same day,
  * or activity dated before the last active day (a clock moved back), changes nothing.
@@ -317,7 +317,7 @@ count_activity(int64 user_id, LmsScore *score)
 	int32		current;
 
 	keep_plan(&plan_day,
-			  "SELECT (($2::timestamptz) AT TIME ZONE u.timezone)::date, s.last_activity_date, s.user_id IS NOT NULL, "
+			  "SELECT u.timezone, s.last_activity_date, s.user_id IS NOT NULL, "
 			  "       s.total_points, s.level, s.current_streak, s.longest_streak "
 			  "FROM lms.users u LEFT JOIN lms.learner_scores s ON s.user_id = u.id WHERE u.id = $1",
 			  2, dtypes);
@@ -330,7 +330,9 @@ count_activity(int64 user_id, LmsScore *score)
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("user " INT64_FORMAT " does not exist", user_id),
 				 errdetail("Points and streaks belong to an existing user.")));
-	day = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	/* computed here, not in the SQL: a 1.0 install (no lms.active_day yet) runs this code too */
+	day = lms_active_day(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+						 DatumGetTimestampTz(dvalues[1]));
 	last = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &last_null));
 	has_row = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	if (!last_null && day <= last)

@@ -55,7 +55,7 @@ SELECT e.user_id, 100, 'course_completed', 'course:' || e.user_id || ':' || e.co
 
 -- active days: a progress write or a quiz attempt, on the learner's own calendar
 CREATE TEMP TABLE gen_days AS
-SELECT x.user_id, (x.at AT TIME ZONE u.timezone)::date AS day, min(x.at) AS first_at
+SELECT x.user_id, lms.active_day(u.timezone, x.at) AS day, min(x.at) AS first_at
   FROM (SELECT user_id, updated_at AS at FROM lms.lesson_progress
         UNION ALL SELECT user_id, created_at FROM lms.quiz_attempts) x
   JOIN lms.users u ON u.id = x.user_id

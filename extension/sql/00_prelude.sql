@@ -21,9 +21,15 @@ CREATE TYPE lms.api_response AS (status int, body text);
 CREATE FUNCTION lms.clock() RETURNS timestamptz
   AS 'MODULE_PATHNAME', 'lms_clock' LANGUAGE C STABLE PARALLEL SAFE;
 
--- True when the name is a time zone PostgreSQL knows ('Europe/Paris', 'UTC', ...).
+-- True when the name is an IANA time zone name as pg_timezone_names lists it ('Europe/Paris',
+-- 'UTC', ...); POSIX strings such as 'GMT+99' are refused. Defined in C (timezone.c).
 CREATE FUNCTION lms.is_valid_timezone(name text) RETURNS boolean
   AS 'MODULE_PATHNAME', 'lms_is_valid_timezone' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- The calendar day an instant counts as for a learner in that zone (streaks): the local date,
+-- never outside [UTC date - 1, UTC date + 1]. Defined in C (timezone.c).
+CREATE FUNCTION lms.active_day(zone text, at timestamptz) RETURNS date
+  AS 'MODULE_PATHNAME', 'lms_active_day_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- ISO 8601 UTC with milliseconds and a Z, the contract's timestamp format.
 CREATE FUNCTION lms.iso(ts timestamptz) RETURNS text

@@ -4,6 +4,10 @@
 
 -- pgcrypto may live in any schema (CASCADE puts it in the current one); our SECURITY DEFINER
 -- functions pin search_path, so they reach it through these two wrappers, bound at install time.
+-- lms.bcrypt_cost, read in C (a fresh backend knows the setting only once the library is loaded)
+CREATE FUNCTION lms.bcrypt_cost() RETURNS int
+  AS 'MODULE_PATHNAME', 'lms_bcrypt_cost_sql' LANGUAGE C STABLE PARALLEL SAFE;
+
 DO $$
 DECLARE
   s text := (SELECT e.extnamespace::regnamespace::text FROM pg_catalog.pg_extension e
@@ -20,6 +24,14 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION lms.hash_password(text) IS 'bcrypt hash with cost lms.bcrypt_cost';
+
+-- True when a stored bcrypt hash ('$2a$NN$...') was made with a cost below `cost` (or is not a
+-- bcrypt hash at all): login re-hashes it.
+CREATE FUNCTION lms.hash_is_outdated(hash text, cost int) RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+RETURN CASE WHEN hash ~ '^\$2[abxy]?\$[0-9]{2}\$'
+            THEN pg_catalog.split_part(hash, '$', 3)::int < cost
+            ELSE true END;
 
 -- (user_id, role) of a live session, both NULL otherwise (missing, unknown, expired, revoked
 -- token, or suspended user). One index lookup, plan prepared once per backend.
@@ -132,7 +144,10 @@ END
 $$;
 
 -- POST /auth/login {email,password} -> 200 {access_token,token_type,expires_at,user}.
--- Unknown email and wrong password give the same answer after the same bcrypt work.
+-- Unknown email and wrong password give the same answer after the same bcrypt work: at least
+-- one hash at the current lms.bcrypt_cost on every path. A stored hash made with a lower cost
+-- is checked at its own cost, then replaced by a hash at the current cost (right password) or
+-- matched by the same work on a throw-away hash (wrong one).
 CREATE FUNCTION lms.api_auth_login(token text, path text, query jsonb, body jsonb)
 RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -143,6 +158,9 @@ DECLARE
   ok boolean;
   tok text;
   exp timestamptz;
+  -- read in C: in a fresh backend this also loads the library, which defines the setting
+  -- lms.hash_password reads
+  cost int := lms.bcrypt_cost();
 BEGIN
   IF b IS NULL THEN RETURN lms.invalid_body(); END IF;
   IF pg_catalog.jsonb_typeof(b->'email') IS DISTINCT FROM 'string' THEN
@@ -158,6 +176,13 @@ BEGIN
     ok := false;
   ELSE
     ok := lms.check_password(b->>'password', u.password_hash);
+    IF lms.hash_is_outdated(u.password_hash, cost) THEN
+      IF ok THEN
+        UPDATE lms.users SET password_hash = lms.hash_password(b->>'password') WHERE id = u.id;
+      ELSE
+        PERFORM lms.hash_password(b->>'password');
+      END IF;
+    END IF;
   END IF;
   IF NOT ok THEN
     RETURN lms.problem(401, 'invalid_credentials', 'The email or password is wrong.');
