@@ -36,6 +36,7 @@ struct gw_config {
     int log_level;                 /* LMS_LOG_LEVEL */
     int request_timeout_ms;        /* LMS_REQUEST_TIMEOUT_MS */
     int keep_alive_timeout_ms;     /* LMS_KEEP_ALIVE_TIMEOUT_MS */
+    const char *pages_dir;         /* LMS_PAGES_DIR, folder of the static pages, NULL = none */
 };
 
 extern struct gw_config gw_cfg;
@@ -154,7 +155,8 @@ void sb_free(struct sbuf *b);
 /* ---------------------------------------------------------------- metrics (metrics.c) */
 
 /* metric slots besides the routes of the table */
-enum { MR_UNMATCHED = -1, MR_HEALTH = -2, MR_READY = -3, MR_METRICS = -4, MR_OPENAPI = -5 };
+enum { MR_UNMATCHED = -1, MR_HEALTH = -2, MR_READY = -3, MR_METRICS = -4, MR_OPENAPI = -5,
+       MR_PAGES = -6 };
 
 void metrics_init(void);
 void metrics_observe(int route, int status, double ms);
@@ -168,6 +170,11 @@ struct mg_connection;
 int http_handle(struct mg_connection *conn, void *cbdata);
 int http_library_error(struct mg_connection *conn, int status, const char *msg);
 void http_init(void);
+
+/* ---------------------------------------------------------------- static pages (pages.c) */
+
+int pages_init(const char *dir, char *err, size_t errsz);
+int pages_serve(struct mg_connection *conn);
 
 /* the OpenAPI document, embedded at build time (openapi.c) */
 extern const char gw_openapi[];

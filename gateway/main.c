@@ -7,6 +7,7 @@
  * SIGINT stop accepting, let in-flight requests finish (mg_stop), then close the pool.
  */
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -75,6 +76,7 @@ static const struct option_def options[] = {
     {"log-level", "LMS_LOG_LEVEL", "error | warn | info | debug (default info)"},
     {"request-timeout-ms", "LMS_REQUEST_TIMEOUT_MS", "socket read/write timeout (default 30000)"},
     {"keep-alive-timeout-ms", "LMS_KEEP_ALIVE_TIMEOUT_MS", "idle keep-alive timeout (default 30000)"},
+    {"pages-dir", "LMS_PAGES_DIR", "folder of the web pages served at / (default: none)"},
 };
 #define NOPTIONS (int)(sizeof(options) / sizeof(options[0]))
 
@@ -214,6 +216,8 @@ apply(const char *flag, const char *v)
         gw_cfg.request_timeout_ms = (int)parse_int(flag, v, 100, 3600000, NULL);
     else if (!strcmp(flag, "keep-alive-timeout-ms"))
         gw_cfg.keep_alive_timeout_ms = (int)parse_int(flag, v, 0, 3600000, NULL);
+    else if (!strcmp(flag, "pages-dir"))
+        gw_cfg.pages_dir = *v ? v : NULL;
 }
 
 /* Defaults, then the environment, then the command line. */
@@ -282,6 +286,12 @@ configure(int argc, char **argv)
     }
     if (gw_cfg.threads < 4)
         die("threads: at least 4 are needed");
+    {
+        char err[PATH_MAX + 128];
+
+        if (pages_init(gw_cfg.pages_dir, err, sizeof(err)) != 0)
+            die("%s", err);
+    }
 }
 
 /* civetweb's own error messages go through our log. */
@@ -293,11 +303,14 @@ log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
-/* civetweb logs nothing else on its own; the access log is ours (http.c). */
+/* civetweb logs nothing else on its own; the access log is ours (http.c). A path that names
+ * one of the static pages (pages.c) is answered from the pages folder, anything else by the API. */
 static int
 begin_request(struct mg_connection *conn)
 {
-    return http_handle(conn, NULL);
+    int status = pages_serve(conn);
+
+    return status ? status : http_handle(conn, NULL);
 }
 
 int

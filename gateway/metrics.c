@@ -16,7 +16,7 @@
 
 #include "gw.h"
 
-#define NSPECIAL 5
+#define NSPECIAL 6
 #define NSLOTS (64 + NSPECIAL)
 #define NSTATUS 600
 #define NFINE 170
@@ -66,7 +66,7 @@ static const char *
 slot_label(int s, const char **method)
 {
     static const char *special[NSPECIAL] = {"unmatched", "/health", "/ready", "/metrics",
-                                            "/api/v1/openapi.json"};
+                                            "/api/v1/openapi.json", "pages"};
 
     if (s < NSPECIAL) {
         *method = s == 0 ? "*" : "GET";
