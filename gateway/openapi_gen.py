@@ -87,6 +87,7 @@ schemas = {
                                     "completed_at": nullable(TS)})),
     "LessonDetail": {"allOf": [ref("Lesson"), obj({"content": nullable(S),
                                                     "video_playback_id": nullable(S),
+                                                    "quiz_id": dict(nullable(I), description="the lesson's quiz (GET /quizzes/{id}), null when it has none"),
                                                     "progress": ref("LessonProgress")})]},
     "LessonCreate": obj({"title": S, "kind": {"type": "string", "enum": ["video", "text", "quiz"]},
                          "duration_seconds": I32, "video_playback_id": S, "content": S,

@@ -45,6 +45,11 @@ SELECT body::jsonb->>'id' AS later_quiz, body::jsonb#>>'{questions,0,id}' AS lq1
   FROM lms.api_quiz_get(:'admin_tok', (SELECT id::text FROM lms.quizzes WHERE lesson_id = :later_lesson), '{}', NULL) \gset
 -- the answers are stored, never shown
 SELECT position, prompt, choices, answer FROM lms.quiz_questions ORDER BY id;
+-- GET /lessons/{id} names the lesson's quiz (how a client finds GET /quizzes/{id}); null without one
+SELECT status, (body::jsonb->>'quiz_id')::bigint = :quiz_id AS names_its_quiz
+  FROM lms.api_lesson_get(:'ines_tok', :'quiz_lesson', '{}', NULL);
+SELECT body::jsonb ? 'quiz_id' AS has_key, body::jsonb->'quiz_id' AS quiz_id
+  FROM lms.api_lesson_get(:'ines_tok', :'video_id', '{}', NULL);
 
 -- errors: the lesson already has a quiz; not a quiz lesson; unknown lesson; not the owner; no token
 SELECT status, body FROM lms.api_quiz_create(:'ines_tok', :'quiz_lesson', '{}',

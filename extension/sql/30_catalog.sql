@@ -299,7 +299,8 @@ RETURN (SELECT pg_catalog.jsonb_build_object(
           FROM lms.lesson_progress lp
          WHERE lp.user_id = lesson_progress_json.user_id AND lp.lesson_id = lesson_progress_json.lesson_id);
 
--- GET /lessons/{id}: the lesson with content, video_playback_id and the caller's progress.
+-- GET /lessons/{id}: the lesson with content, video_playback_id, its quiz's id (null when it has
+-- none: GET /quizzes/{id} takes the quiz id) and the caller's progress.
 -- Who may read it is lms.lesson_access's answer (enrolled, owner, admin, preview; available_from;
 -- unpublished course or lesson). An invalid token reads as anonymous, so preview lessons stay
 -- readable and every other lesson answers 401.
@@ -328,6 +329,7 @@ BEGIN
   RETURN lms.ok(200, lms.lesson_json(l) || pg_catalog.jsonb_build_object(
     'content', l.content,
     'video_playback_id', l.video_playback_id,
+    'quiz_id', (SELECT q.id FROM lms.quizzes q WHERE q.lesson_id = l.id),
     'progress', CASE WHEN who.user_id IS NOT NULL THEN lms.lesson_progress_json(who.user_id, lid) END));
 END
 $$;
