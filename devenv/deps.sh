@@ -9,6 +9,7 @@ packages=(
   libpq-dev libcivetweb-dev libcjson-dev zlib1g-dev
   build-essential clang libclang-rt-14-dev
   python3 curl bc wrk redis-server
+  chromium
 )
 
 missing=()
@@ -19,6 +20,8 @@ for p in "${packages[@]}"; do
 done
 # the k6 scenario checker runs on Node.js: any node on PATH will do, else Debian's
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
+# the browser suite (tests/pages) installs playwright-core with npm (Debian ships it apart from node)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "devenv: installing ${missing[*]}" >&2

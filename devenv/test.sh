@@ -72,6 +72,7 @@ if [ -f tests/http/run.sh ]; then
     echo "http-asan: build failed"; tail -20 "$logdir/asan-build.log"; total_fail=$((total_fail + 1))
   fi
 fi
+[ -f tests/pages/run.sh ] && run_suite pages tests/pages/run.sh
 [ -f tests/loadtest/run.sh ] && run_suite loadtest tests/loadtest/run.sh
 [ -f tests/fuzz/run.sh ] && run_suite fuzz tests/fuzz/run.sh 20
 
