@@ -34,7 +34,7 @@ if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   echo "demo: gateway already running (pid $(cat "$pidfile"))"
 elif [ -x gateway/lms-gateway ]; then
   LMS_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=lms_gateway" LMS_LISTEN="$listen" \
-    nohup gateway/lms-gateway >"$state/gateway.log" 2>&1 &
+    LMS_PAGES_DIR="$root/pages" nohup gateway/lms-gateway >"$state/gateway.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 50); do curl -fs "http://$listen/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fs "http://$listen/ready" >/dev/null || { echo "demo: gateway did not become ready:"; tail -20 "$state/gateway.log"; exit 1; }
@@ -45,6 +45,11 @@ cat <<MSG
 The demo is up.
   Database:  psql "host=$PGHOST port=$PGPORT dbname=$db user=$PGUSER"
   Gateway:   http://$listen/api/v1   (log: .demo/gateway.log)
+  Pages:     http://$listen/                     sign in (pages/ folder, LMS_PAGES_DIR)
+             http://$listen/#/learn              learner: my courses, progress, points, lessons
+             http://$listen/#/boards             leaderboards (global, course, week, around me)
+             http://$listen/#/teach              instructor: courses, per-lesson chart, funnel, roster
+             http://$listen/#/operate            operator (admin): live performance, audit log
   Accounts:  admin@example.com, instructor1@example.com, learner1@example.com ... learner300@example.com
              password: password123
 
