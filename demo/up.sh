@@ -27,6 +27,7 @@ psql -X -q -d $db -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" \
 if [ "$(psql -X -At -d $db -c 'SELECT count(*) FROM lms.users')" = 0 ]; then
   echo "demo: loading demo data (about a minute)"
   psql -X -q -d $db -f demo/seed.sql
+  psql -X -q -d $db -f demo/activity.sql >/dev/null
 fi
 
 pidfile="$state/gateway.pid"

@@ -7,7 +7,7 @@
 #   LMS_PAGES_UPDATE_DOCS=1 tests/pages/run.sh    also refresh the set kept in docs/screenshots/
 #
 # What it starts: a private cluster in a temporary folder (devenv/cluster.sh, unix socket only,
-# `lms` preloaded like the demo), the demo data (demo/seed.sql), and lms-gateway on a free
+# `lms` preloaded like the demo), the demo data (demo/seed.sql, demo/activity.sql), and lms-gateway on a free
 # loopback port serving a copy of pages/ (the copy gets a symlink leading out of the folder and
 # a dotfile, which the gateway must refuse). playwright-core comes from the committed
 # package-lock.json (npm ci; it downloads no browser); the browser is /usr/bin/chromium
@@ -52,7 +52,7 @@ export PGDATABASE=lms
 psql -X -q -d postgres -c "CREATE DATABASE lms" \
   && psql -X -q -v ON_ERROR_STOP=1 -c "SET client_min_messages = warning" -c "CREATE EXTENSION pg_stat_statements" \
        -c "CREATE EXTENSION lms CASCADE" -c "ALTER ROLE lms_gateway LOGIN" \
-  && psql -X -q -v ON_ERROR_STOP=1 -f demo/seed.sql >"$work/seed.log" 2>&1 \
+  && psql -X -q -v ON_ERROR_STOP=1 -f demo/seed.sql -f demo/activity.sql >"$work/seed.log" 2>&1 \
   || { cat "$work/seed.log" >&2; fail_early "cannot load the demo data"; }
 
 # the pages, with two things that must never be served
