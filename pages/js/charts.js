@@ -132,9 +132,10 @@ export function lineChart({ title, desc, series, format = (v) => String(v), wind
   yAxis(svg, { left, top, plotW, plotH, max, format });
   const xOf = (t) => left + ((t - t0) / windowMs) * plotW;
   const yOf = (v) => top + plotH - (plotH * Math.min(v, max)) / max;
-  for (let m = 0; m <= windowMs / 60000; m += 1) {
-    const x = xOf(now - m * 60000);
-    svg.append(s('text', { x, y: height - 8, class: 'tick', 'text-anchor': 'middle' }, m ? `-${m} min` : 'now'));
+  const step = [10000, 15000, 30000, 60000, 120000, 300000].find((x) => windowMs / x <= 6) || windowMs;
+  for (let back = 0; back <= windowMs; back += step) {
+    const label = back === 0 ? 'now' : back < 60000 ? `-${back / 1000} s` : `-${back / 60000} min`;
+    svg.append(s('text', { x: xOf(now - back), y: height - 8, class: 'tick', 'text-anchor': back === windowMs ? 'start' : 'middle' }, label));
   }
   series.forEach((x, i) => {
     const pts = x.points.filter(([t]) => t >= t0);

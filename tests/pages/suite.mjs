@@ -333,7 +333,7 @@ async function run() {
     assert(/points · level \d+ · \d+-day streak/.test(await page.locator('#score-strip').innerText()), 'points, level and streak shown');
     eq(sql(`SELECT is_completed FROM lms.lesson_progress p JOIN lms.users u ON u.id = p.user_id WHERE u.email = '${LEARNER}' AND p.lesson_id = ${TEXT_LESSON}`), 't', 'stored in the database');
     await page.waitForSelector('#lesson-state .badge-completed');
-    await shoot(page, 'lesson', WIDE.width);
+    await shoot(page, 'reading', WIDE.width);
     await page.goto(`${BASE}/#/learn`);
     await page.waitForSelector('#my-courses');
     eq(await barValue(page.locator(`#my-courses li[data-course="${COURSE}"] [role=progressbar]`)), Number(after.progress_percentage), 'my courses after');
@@ -366,6 +366,7 @@ async function run() {
     eq(lesson.progress.last_position_seconds, b2.last_position_seconds, 'the position stored');
     eq(lesson.progress.watched_seconds, b2.watched_seconds, 'the watched seconds stored');
     eq(await page.locator('#play').innerText(), 'Play', 'the button after pausing');
+    await shootBoth(open, p, 'lesson', '#play');
   });
 
   await check('learner: a quiz is taken from its lesson and passing it moves the bar', async (open) => {
@@ -486,6 +487,17 @@ async function run() {
     await page.click('#perf-pause');
     eq(await page.locator('#perf-pause').getAttribute('aria-pressed'), 'true', 'paused');
     await page.click('#perf-pause');
+    // some traffic while a few more samples come in, so the picture has lines to show
+    let traffic = true;
+    const load = (async () => {
+      while (traffic) {
+        await Promise.all([fetch(`${BASE}/api/v1/courses?limit=5`).then((r) => r.text()), fetch(`${BASE}/api/v1/leaderboards/global`).then((r) => r.text())]);
+        await new Promise((r) => setTimeout(r, 40));
+      }
+    })();
+    await page.waitForFunction(() => /· ([6-9]|\d\d+) samples/.test(document.querySelector('#perf-status').textContent), null, { timeout: 30000 });
+    traffic = false;
+    await load;
     await shootBoth(open, p, 'operate', '#perf-charts svg');
 
     await page.goto(`${BASE}/#/operate/audit`);

@@ -106,11 +106,13 @@ export default {
 
       const { req, err } = rates();
       const now = Date.now();
+      // the charts span what has been sampled, from one minute up to five
+      const span = Math.min(HISTORY_MS, Math.max(60000, now - samples[0].t));
       fill(charts,
-        card(null, lineChart({ title: `Latency of ${route} (ms, since the gateway started)`, desc: 'p50, p95 and p99 in milliseconds over the last five minutes.', series: routeSeries(route), format: (v) => fmt.ms(v), now, windowMs: HISTORY_MS })),
-        card(null, lineChart({ title: 'Requests per second', desc: 'All requests and 5xx answers per second.', series: [{ name: 'requests/s', points: req }, { name: '5xx/s', points: err, cls: 's4' }], format: (v) => v.toFixed(1), now, windowMs: HISTORY_MS })),
-        card(null, lineChart({ title: 'Connection pool', desc: 'Connections in use and requests waiting for one.', series: [{ name: 'in use', points: samples.map(({ t, doc: x }) => [t, x.gateway.pool.in_use]) }, { name: 'waiting', points: samples.map(({ t, doc: x }) => [t, x.gateway.pool.waiting]), cls: 's4' }], format: (v) => v.toFixed(0), now, windowMs: HISTORY_MS, minMax: g.pool.size })),
-        card(null, lineChart({ title: 'Cache hit ratio (%)', desc: 'Share of database block reads found in shared buffers.', series: [{ name: 'hit ratio', points: samples.map(({ t, doc: x }) => [t, x.database.cache_hit_ratio * 100]) }], format: (v) => `${v.toFixed(1)}`, now, windowMs: HISTORY_MS, minMax: 100 })));
+        card(null, lineChart({ title: `Latency of ${route} (ms, since the gateway started)`, desc: 'p50, p95 and p99 in milliseconds since the page opened, five minutes at most.', series: routeSeries(route), format: (v) => fmt.ms(v), now, windowMs: span })),
+        card(null, lineChart({ title: 'Requests per second', desc: 'All requests and 5xx answers per second.', series: [{ name: 'requests/s', points: req }, { name: '5xx/s', points: err, cls: 's4' }], format: (v) => v.toFixed(1), now, windowMs: span })),
+        card(null, lineChart({ title: 'Connection pool', desc: 'Connections in use and requests waiting for one.', series: [{ name: 'in use', points: samples.map(({ t, doc: x }) => [t, x.gateway.pool.in_use]) }, { name: 'waiting', points: samples.map(({ t, doc: x }) => [t, x.gateway.pool.waiting]), cls: 's4' }], format: (v) => v.toFixed(0), now, windowMs: span, minMax: g.pool.size })),
+        card(null, lineChart({ title: 'Cache hit ratio (%)', desc: 'Share of database block reads found in shared buffers.', series: [{ name: 'hit ratio', points: samples.map(({ t, doc: x }) => [t, x.database.cache_hit_ratio * 100]) }], format: (v) => `${v.toFixed(1)}`, now, windowMs: span, minMax: 100 })));
 
       fill(routesBox, card('Routes', table([
         { label: 'Route', cell: (r) => h('code', {}, r.route) },
