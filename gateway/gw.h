@@ -37,6 +37,8 @@ struct gw_config {
     int request_timeout_ms;        /* LMS_REQUEST_TIMEOUT_MS */
     int keep_alive_timeout_ms;     /* LMS_KEEP_ALIVE_TIMEOUT_MS */
     const char *pages_dir;         /* LMS_PAGES_DIR, folder of the static pages, NULL = none */
+    int max_client_connections;    /* LMS_MAX_CLIENT_CONNECTIONS, per peer address, 0 = off */
+    int max_header_bytes;          /* LMS_MAX_HEADER_BYTES, request line + header fields */
 };
 
 extern struct gw_config gw_cfg;
@@ -106,12 +108,33 @@ int parse_iso8601(const char *s, time_t *out);
 int client_address(const char *remote, const char *xff, int trust_proxy, char *out, size_t outsz);
 uint64_t hash64(const void *data, size_t n);
 
+enum framing {
+    FRAMING_OK = 0,
+    FRAMING_BAD_LENGTH,           /* a Content-Length that is not 1*DIGIT: 400 */
+    FRAMING_CONFLICTING_LENGTH,   /* Content-Length values that differ: 400 */
+    FRAMING_LENGTH_WITH_CHUNKED,  /* Content-Length and Transfer-Encoding: 400 */
+    FRAMING_BAD_CODING            /* a Transfer-Encoding other than one "chunked": 501 */
+};
+int request_framing(int n, const char *const *names, const char *const *values);
+void redact_query(const char *qs, char *out, size_t outsz);
+
 /* ---------------------------------------------------------------- pool (pool.c) */
 
+/*
+ * The pool API, all of it:
+ *   pool_init     set up the primary (and replica) pool; slots connect in the background
+ *   pool_exec     run one route's prepared statement: waits up to LMS_POOL_TIMEOUT_MS for any
+ *                 live connection of the pool (first come, first served), never for a dead one
+ *   pool_ping     /ready: SELECT 1 on a live primary connection
+ *   pool_stats    gauges of the primary pool for /metrics and /admin/performance
+ *   pool_result_free, pool_shutdown
+ * Dead slots (refused, lost) are reconnected by one background thread per pool with
+ * exponential backoff; a request never spends its time on a connection attempt.
+ */
 enum exec_outcome {
     EXEC_OK = 0,         /* status and body set */
-    EXEC_TIMEOUT,        /* no connection free within the acquisition timeout */
-    EXEC_UNAVAILABLE,    /* database unreachable */
+    EXEC_TIMEOUT,        /* connections live but none free within the acquisition timeout */
+    EXEC_UNAVAILABLE,    /* no live connection: the database is unreachable */
     EXEC_ERROR           /* the function raised (a bug or missing function) */
 };
 
@@ -122,13 +145,20 @@ struct exec_result {
     void *owner;         /* the PGresult, released by pool_result_free */
 };
 
+struct pool_gauges {
+    int size;            /* slots configured */
+    int live;            /* slots connected */
+    int in_use;          /* slots lent to requests */
+    int waiting;         /* requests waiting for a slot */
+};
+
 int pool_init(const char *primary, const char *replica, int size, int timeout_ms,
               int statement_timeout_ms);
 int pool_exec(int route, int read_only, const char *token, const char *arg,
               const char *query, const char *body, struct exec_result *res);
 int pool_ping(void);
 void pool_result_free(struct exec_result *res);
-void pool_stats(int *size, int *in_use, int *waiting);
+void pool_stats(struct pool_gauges *g);
 void pool_shutdown(void);
 
 /* ---------------------------------------------------------------- rate limits (ratelimit.c) */
@@ -137,6 +167,11 @@ void ratelimit_init(void);
 /* returns 0 when allowed, else the seconds to wait (Retry-After) */
 int ratelimit_check(int bucket, const char *client, int per_minute, time_t now);
 enum { RL_LOGIN = 0, RL_GLOBAL = 1 };
+
+/* ---------------------------------------------------------------- connections per client (connlimit.c) */
+
+int connlimit_open(const char *addr, int *nth);
+void connlimit_close(int slot);
 
 /* ---------------------------------------------------------------- byte buffers (buf.c) */
 
@@ -168,6 +203,7 @@ char *metrics_summary_json(void);
 
 struct mg_connection;
 int http_handle(struct mg_connection *conn, void *cbdata);
+void http_connection_close(const struct mg_connection *conn);
 int http_library_error(struct mg_connection *conn, int status, const char *msg);
 void http_init(void);
 

@@ -37,7 +37,8 @@ struct slot {
 
 static struct slot *slots;
 static const char *db_error_kinds[] = {"connect", "connection_lost", "prepare", "sql_error",
-                                       "statement_timeout", "bad_result", "pool_timeout"};
+                                       "statement_timeout", "bad_result", "pool_timeout",
+                                       "unavailable"};
 #define NDBERR (int)(sizeof(db_error_kinds) / sizeof(db_error_kinds[0]))
 static uint64_t db_errors[NDBERR];
 static double log_factor;
@@ -144,7 +145,7 @@ char *
 metrics_prometheus(size_t *len)
 {
     struct sbuf b = {0};
-    int size, in_use, waiting;
+    struct pool_gauges g;
 
     sb_puts(&b, "# HELP lms_http_requests_total HTTP requests by route, method and status.\n"
                 "# TYPE lms_http_requests_total counter\n");
@@ -195,17 +196,19 @@ metrics_prometheus(size_t *len)
                   label, method, (double)ld(&slots[s].sum_us) / 1e6, label, method,
                   (unsigned long long)count);
     }
-    pool_stats(&size, &in_use, &waiting);
+    pool_stats(&g);
     sb_printf(&b,
               "# HELP lms_db_pool_size Database connections in the pool.\n"
               "# TYPE lms_db_pool_size gauge\nlms_db_pool_size %d\n"
+              "# HELP lms_db_pool_live Pool connections currently connected (the rest reconnect in the background).\n"
+              "# TYPE lms_db_pool_live gauge\nlms_db_pool_live %d\n"
               "# HELP lms_db_pool_in_use Database connections lent to requests.\n"
               "# TYPE lms_db_pool_in_use gauge\nlms_db_pool_in_use %d\n"
               "# HELP lms_db_pool_waiting Requests waiting for a database connection.\n"
               "# TYPE lms_db_pool_waiting gauge\nlms_db_pool_waiting %d\n"
               "# HELP lms_db_errors_total Database failures seen by the gateway, by kind.\n"
               "# TYPE lms_db_errors_total counter\n",
-              size, in_use, waiting);
+              g.size, g.live, g.in_use, g.waiting);
     for (int i = 0; i < NDBERR; i++)
         sb_printf(&b, "lms_db_errors_total{kind=\"%s\"} %llu\n", db_error_kinds[i],
                   (unsigned long long)ld(&db_errors[i]));
@@ -227,7 +230,7 @@ metrics_summary_json(void)
 {
     cJSON *doc = cJSON_CreateObject(), *routes, *pool;
     uint64_t total = 0, errors = 0;
-    int size, in_use, waiting;
+    struct pool_gauges g;
     char *out;
 
     if (!doc || !slots) {
@@ -259,11 +262,12 @@ metrics_summary_json(void)
     cJSON_AddNumberToObject(doc, "requests_total", (double)total);
     cJSON_AddNumberToObject(doc, "errors_total", (double)errors);
     cJSON_AddItemToObject(doc, "routes", routes);
-    pool_stats(&size, &in_use, &waiting);
+    pool_stats(&g);
     pool = cJSON_CreateObject();
-    cJSON_AddNumberToObject(pool, "size", size);
-    cJSON_AddNumberToObject(pool, "in_use", in_use);
-    cJSON_AddNumberToObject(pool, "waiting", waiting);
+    cJSON_AddNumberToObject(pool, "size", g.size);
+    cJSON_AddNumberToObject(pool, "live", g.live);
+    cJSON_AddNumberToObject(pool, "in_use", g.in_use);
+    cJSON_AddNumberToObject(pool, "waiting", g.waiting);
     cJSON_AddItemToObject(doc, "pool", pool);
     out = cJSON_PrintUnformatted(doc);
     cJSON_Delete(doc);

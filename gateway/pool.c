@@ -1,12 +1,19 @@
 /*
  * pool.c — the libpq connection pool, separate from the HTTP threads.
  *
- * A fixed number of connections shared by all civetweb workers. Each connection prepares
- * one statement per route when it connects ("r<index>": SELECT status, body FROM
- * lms.api_<name>($1,$2,$3,$4)), sets statement_timeout, and is checked and rebuilt after a
- * failure. Waiting for a free connection is bounded (EXEC_TIMEOUT -> 503 + Retry-After), and
- * an unreachable database is EXEC_UNAVAILABLE (503), never an exit: connections are made
- * lazily, so the gateway starts and keeps serving while the database is away.
+ * A fixed number of slots shared by all civetweb workers. A slot is either live (connected,
+ * statement_timeout set, one statement prepared per route: "r<index>" = SELECT status, body
+ * FROM lms.api_<name>($1,$2,$3,$4)) or dead. Requests only ever take live slots: a request
+ * waits, first come first served, up to the acquisition timeout for any live one. Dead slots
+ * belong to one background thread per pool that reconnects them with exponential backoff
+ * (RECONNECT_MIN_MS doubling to RECONNECT_MAX_MS, with jitter), so a slot the server refuses
+ * (max_connections reached) costs a connection attempt now and then, never a request.
+ *
+ * Outcomes: a request that got no live slot within the timeout is EXEC_TIMEOUT while some
+ * slot is live (the pool is busy) and EXEC_UNAVAILABLE while none is; when no slot is live
+ * and the last connection attempt failed (the database is known to be away) it is
+ * EXEC_UNAVAILABLE at once, without waiting. A connection lost in use marks its slot dead
+ * and ages every idle slot (epoch), which is checked with an empty query before its next use.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,11 +27,15 @@
 #include "gw.h"
 
 #define MAX_ROUTES 64
-#define RECONNECT_BACKOFF_MS 200
+#define RECONNECT_MIN_MS 100
+#define RECONNECT_MAX_MS 2000
 
 struct pconn {
-    PGconn *conn;
-    unsigned epoch;              /* pool epoch when connected; older ones are rebuilt */
+    PGconn *conn;                /* NULL while the slot is dead */
+    int live;                    /* connected and prepared; only live slots are lent */
+    unsigned epoch;              /* pool epoch when last known good */
+    int failures;                /* consecutive failed connection attempts (backoff) */
+    long long next_try_ms;       /* dead: no attempt before this (monotonic ms) */
     unsigned char prepared[MAX_ROUTES];
 };
 
@@ -40,14 +51,18 @@ struct pool {
     char *url;
     int size;
     struct pconn *c;
-    int *free_stack;
+    int *free_stack;             /* idle live slots */
     int nfree;
+    int nlive;
     int in_use;
     int waiting;
-    unsigned epoch;              /* bumped on every connection failure */
-    long long down_until_ms;     /* no reconnect attempt before this (monotonic ms) */
+    int known_down;              /* no slot live and the last connection attempt failed */
+    unsigned epoch;              /* bumped on every connection lost in use */
     struct waiter *head, *tail;  /* FIFO of waiting requests */
     pthread_mutex_t mu;
+    pthread_cond_t wake;         /* the reconnector's: a slot died, or stop */
+    pthread_t thread;
+    int started, stop;
 };
 
 static pthread_condattr_t mono_attr;
@@ -57,7 +72,7 @@ static int have_replica;
 static int acquire_timeout_ms = 1000;
 static int stmt_timeout_ms = 0;
 
-/* Monotonic milliseconds, for the reconnect backoff. */
+/* Monotonic milliseconds, for deadlines and the reconnect backoff. */
 static long long
 now_ms(void)
 {
@@ -67,7 +82,22 @@ now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Set up one pool's bookkeeping; connections are opened on first use. */
+static struct timespec
+deadline_in(long long ms)
+{
+    struct timespec dl;
+
+    clock_gettime(CLOCK_MONOTONIC, &dl);
+    dl.tv_sec += ms / 1000;
+    dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (dl.tv_nsec >= 1000000000L) {
+        dl.tv_sec++;
+        dl.tv_nsec -= 1000000000L;
+    }
+    return dl;
+}
+
+/* Set up one pool's bookkeeping: every slot starts dead, due for an attempt at once. */
 static int
 pool_setup(struct pool *p, const char *name, const char *url, int size)
 {
@@ -79,9 +109,8 @@ pool_setup(struct pool *p, const char *name, const char *url, int size)
     p->free_stack = calloc((size_t)size, sizeof(int));
     if (!p->url || !p->c || !p->free_stack)
         return -1;
-    for (int i = 0; i < size; i++)
-        p->free_stack[p->nfree++] = size - 1 - i;
     pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->wake, &mono_attr);
     return 0;
 }
 
@@ -107,71 +136,154 @@ prepare_route(PGconn *conn, int r)
 }
 
 /*
- * Make slot i usable: (re)connect when it has no connection, a bad one, or one older than
- * the last failure seen by the pool; then set statement_timeout and prepare every route.
- * Honors a short backoff after a failed attempt so an outage is not hammered.
+ * Open a connection for a slot: connect, set statement_timeout, prepare every route. Runs
+ * outside the pool lock (only the reconnector calls it, on a dead slot nobody else touches).
  */
-static int
-ensure_connected(struct pool *p, int i)
+static PGconn *
+open_connection(struct pool *p, int i)
 {
-    struct pconn *pc = &p->c[i];
-    unsigned epoch;
-    long long down_until;
     const char *kw[] = {"dbname", "application_name", "connect_timeout", NULL};
     const char *val[] = {p->url[0] ? p->url : NULL, "lms-gateway", "3", NULL};
     char set[96];
+    PGconn *conn = PQconnectdbParams(kw, val, 1);
     PGresult *res;
 
-    pthread_mutex_lock(&p->mu);
-    epoch = p->epoch;
-    down_until = p->down_until_ms;
-    pthread_mutex_unlock(&p->mu);
-
-    if (pc->conn && PQstatus(pc->conn) == CONNECTION_OK && pc->epoch == epoch)
-        return 1;
-    if (now_ms() < down_until)
-        return 0;
-    if (pc->conn)
-        PQfinish(pc->conn);
-    memset(pc->prepared, 0, sizeof(pc->prepared));
-    pc->conn = PQconnectdbParams(kw, val, 1);
-    if (!pc->conn || PQstatus(pc->conn) != CONNECTION_OK) {
-        gw_log(LOG_WARN, "%s database unreachable: %s", p->name,
-               pc->conn ? PQerrorMessage(pc->conn) : "out of memory");
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        gw_log(p->c[i].failures == 0 ? LOG_WARN : LOG_DEBUG, "%s connection %d: %s", p->name, i,
+               conn ? PQerrorMessage(conn) : "out of memory");
         metrics_db_error("connect");
-        if (pc->conn)
-            PQfinish(pc->conn);
-        pc->conn = NULL;
-        pthread_mutex_lock(&p->mu);
-        p->down_until_ms = now_ms() + RECONNECT_BACKOFF_MS;
-        pthread_mutex_unlock(&p->mu);
-        return 0;
+        if (conn)
+            PQfinish(conn);
+        return NULL;
     }
     snprintf(set, sizeof(set), "SET statement_timeout = %d", stmt_timeout_ms);
-    res = PQexec(pc->conn, set);
+    res = PQexec(conn, set);
     PQclear(res);
     for (int r = 0; r < gw_nroutes && r < MAX_ROUTES; r++)
-        pc->prepared[r] = (unsigned char)prepare_route(pc->conn, r);
-    if (PQstatus(pc->conn) != CONNECTION_OK)
-        return 0;
-    pc->epoch = epoch;
-    gw_log(LOG_INFO, "%s connection %d ready", p->name, i);
-    return 1;
+        p->c[i].prepared[r] = (unsigned char)prepare_route(conn, r);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+/* Hand an idle live slot to the oldest waiter, or put it on the free stack. Lock held. */
+static void
+give_slot(struct pool *p, int i)
+{
+    if (p->head) {
+        struct waiter *w = p->head;
+
+        p->head = w->next;
+        if (!p->head)
+            p->tail = NULL;
+        w->slot = i;
+        pthread_cond_signal(&w->cv);
+    } else
+        p->free_stack[p->nfree++] = i;
+}
+
+/* Wake every waiter (they re-check whether waiting still makes sense). Lock held. */
+static void
+wake_waiters(struct pool *p)
+{
+    for (struct waiter *w = p->head; w; w = w->next)
+        pthread_cond_signal(&w->cv);
 }
 
 /*
- * Take a free slot, waiting at most the acquisition timeout; -1 on timeout. Waiters are
- * served first come, first served (each sleeps on its own condition variable and release()
- * hands the slot to the oldest), so under overload no request starves behind luckier ones
- * and the wait is bounded by the queue ahead of it.
+ * The reconnector: one thread per pool. Connects every dead slot whose backoff has passed,
+ * one at a time; a success makes the slot live (handed to the oldest waiter) and lets the
+ * other dead slots try at once, a failure doubles that slot's backoff. Sleeps until the next
+ * slot is due or a slot dies.
+ */
+static void *
+reconnector(void *arg)
+{
+    struct pool *p = arg;
+
+    pthread_mutex_lock(&p->mu);
+    while (!p->stop) {
+        long long now = now_ms(), next = -1;
+        int due = -1;
+
+        for (int i = 0; i < p->size; i++) {
+            struct pconn *pc = &p->c[i];
+
+            if (pc->live)
+                continue;
+            if (pc->next_try_ms <= now) {
+                due = i;
+                break;
+            }
+            if (next < 0 || pc->next_try_ms < next)
+                next = pc->next_try_ms;
+        }
+        if (due >= 0) {
+            struct pconn *pc = &p->c[due];
+            PGconn *conn;
+
+            pthread_mutex_unlock(&p->mu);
+            memset(pc->prepared, 0, sizeof(pc->prepared));
+            conn = open_connection(p, due);
+            pthread_mutex_lock(&p->mu);
+            if (conn) {
+                if (pc->failures > 0 || p->known_down)
+                    gw_log(LOG_INFO, "%s connection %d ready", p->name, due);
+                pc->conn = conn;
+                pc->live = 1;
+                pc->failures = 0;
+                pc->epoch = p->epoch;
+                p->nlive++;
+                p->known_down = 0;
+                /* the server answers again: let the other dead slots try now */
+                for (int i = 0; i < p->size; i++)
+                    if (!p->c[i].live)
+                        p->c[i].next_try_ms = 0;
+                give_slot(p, due);
+            } else {
+                long long backoff = RECONNECT_MIN_MS;
+
+                for (int k = 0; k < pc->failures && backoff < RECONNECT_MAX_MS; k++)
+                    backoff *= 2;
+                if (backoff > RECONNECT_MAX_MS)
+                    backoff = RECONNECT_MAX_MS;
+                backoff += rand() % (backoff / 4 + 1); /* jitter: slots do not retry in step */
+                pc->failures++;
+                pc->next_try_ms = now_ms() + backoff;
+                if (p->nlive == 0 && !p->known_down) {
+                    p->known_down = 1;
+                    wake_waiters(p); /* they answer 503 now rather than at their timeout */
+                }
+            }
+            continue;
+        }
+        if (next < 0) {
+            pthread_cond_wait(&p->wake, &p->mu);
+        } else {
+            struct timespec dl = deadline_in(next - now);
+
+            pthread_cond_timedwait(&p->wake, &p->mu, &dl);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/*
+ * Take a live slot, waiting at most the acquisition timeout, first come first served (each
+ * waiter sleeps on its own condition variable and the oldest gets the next slot). Returns
+ * the slot, or -1 with *down set when no slot is live (the database is away).
  */
 static int
-acquire(struct pool *p)
+acquire(struct pool *p, int *down)
 {
     struct timespec dl;
     struct waiter w;
     int i = -1;
 
+    *down = 0;
     pthread_mutex_lock(&p->mu);
     if (p->nfree > 0 && !p->head) {
         i = p->free_stack[--p->nfree];
@@ -179,13 +291,12 @@ acquire(struct pool *p)
         pthread_mutex_unlock(&p->mu);
         return i;
     }
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += acquire_timeout_ms / 1000;
-    dl.tv_nsec += (long)(acquire_timeout_ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
+    if (p->known_down) {
+        *down = 1;
+        pthread_mutex_unlock(&p->mu);
+        return -1;
     }
+    dl = deadline_in(acquire_timeout_ms);
     pthread_cond_init(&w.cv, &mono_attr);
     w.slot = -1;
     w.next = NULL;
@@ -195,11 +306,11 @@ acquire(struct pool *p)
         p->head = &w;
     p->tail = &w;
     p->waiting++;
-    while (w.slot < 0)
+    while (w.slot < 0 && !p->known_down)
         if (pthread_cond_timedwait(&w.cv, &p->mu, &dl) == ETIMEDOUT)
             break;
     if (w.slot < 0) {
-        /* timed out: leave the queue */
+        /* timed out, or the database is known away: leave the queue */
         struct waiter **pp = &p->head, *prev = NULL;
 
         while (*pp && *pp != &w) {
@@ -210,6 +321,7 @@ acquire(struct pool *p)
             *pp = w.next;
         if (p->tail == &w)
             p->tail = prev;
+        *down = p->nlive == 0;
     } else {
         i = w.slot;
         p->in_use++;
@@ -221,27 +333,76 @@ acquire(struct pool *p)
 }
 
 /*
- * Give a slot back, to the oldest waiter if any; a failed connection also ages every other
- * one (epoch bump) so they are rebuilt before their next use.
+ * Give a slot back. A broken one (`failed`) is closed and goes to the reconnector; its
+ * failure ages every idle slot (epoch bump) so each is checked before its next use.
  */
 static void
 release(struct pool *p, int i, int failed)
 {
-    pthread_mutex_lock(&p->mu);
-    if (failed && p->c[i].epoch == p->epoch)
-        p->epoch++;
-    p->in_use--;
-    if (p->head) {
-        struct waiter *w = p->head;
+    struct pconn *pc = &p->c[i];
 
-        p->head = w->next;
-        if (!p->head)
-            p->tail = NULL;
-        w->slot = i;
-        pthread_cond_signal(&w->cv);
+    if (failed && pc->conn) {
+        PQfinish(pc->conn);
+        pc->conn = NULL;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->in_use--;
+    if (failed) {
+        if (pc->epoch == p->epoch)
+            p->epoch++;
+        pc->live = 0;
+        pc->failures = 0;
+        pc->next_try_ms = 0;
+        p->nlive--;
+        pthread_cond_signal(&p->wake);
     } else
-        p->free_stack[p->nfree++] = i;
+        give_slot(p, i);
     pthread_mutex_unlock(&p->mu);
+}
+
+/*
+ * A slot older than the pool's last connection loss may hold a connection the server closed
+ * (a restart ends every backend): check it with an empty query before trusting it.
+ */
+static int
+slot_usable(struct pool *p, int i)
+{
+    struct pconn *pc = &p->c[i];
+    unsigned epoch;
+    PGresult *res;
+    int ok;
+
+    pthread_mutex_lock(&p->mu);
+    epoch = p->epoch;
+    pthread_mutex_unlock(&p->mu);
+    if (pc->epoch == epoch && PQstatus(pc->conn) == CONNECTION_OK)
+        return 1;
+    res = PQexec(pc->conn, "");
+    ok = PQresultStatus(res) == PGRES_EMPTY_QUERY && PQstatus(pc->conn) == CONNECTION_OK;
+    PQclear(res);
+    if (ok)
+        pc->epoch = epoch;
+    return ok;
+}
+
+/* Take a live slot that passed slot_usable; -1 (with the outcome in *outcome) when none. */
+static int
+take(struct pool *p, int *outcome)
+{
+    for (;;) {
+        int down, i = acquire(p, &down);
+
+        if (i < 0) {
+            metrics_db_error(down ? "unavailable" : "pool_timeout");
+            *outcome = down ? EXEC_UNAVAILABLE : EXEC_TIMEOUT;
+            return -1;
+        }
+        if (slot_usable(p, i))
+            return i;
+        gw_log(LOG_WARN, "%s connection %d was closed by the server", p->name, i);
+        metrics_db_error("connection_lost");
+        release(p, i, 1);
+    }
 }
 
 /*
@@ -269,18 +430,12 @@ exec_on(struct pool *p, int route, const char *token, const char *arg, const cha
     const char *params[4] = {token, arg, query, body};
     char name[16];
     PGresult *res;
-    int i, tries = 0;
+    int i, tries = 0, outcome;
 
 again:
-    i = acquire(p);
-    if (i < 0) {
-        metrics_db_error("pool_timeout");
-        return EXEC_TIMEOUT;
-    }
-    if (!ensure_connected(p, i)) {
-        release(p, i, 0);
-        return EXEC_UNAVAILABLE;
-    }
+    i = take(p, &outcome);
+    if (i < 0)
+        return outcome;
     if (!p->c[i].prepared[route])
         p->c[i].prepared[route] = (unsigned char)prepare_route(p->c[i].conn, route);
     if (!p->c[i].prepared[route]) {
@@ -311,14 +466,12 @@ again:
         return EXEC_OK;
     }
     if (is_outage(p->c[i].conn, res)) {
-        gw_log(LOG_WARN, "%s connection lost: %s", p->name,
+        gw_log(LOG_WARN, "%s connection %d lost: %s", p->name, i,
                res ? PQresultErrorMessage(res) : PQerrorMessage(p->c[i].conn));
         metrics_db_error("connection_lost");
         PQclear(res);
-        PQfinish(p->c[i].conn);
-        p->c[i].conn = NULL;
         release(p, i, 1);
-        /* A stale connection after a restart: reads are safe to repeat once. */
+        /* A connection the server ended under us: reads are safe to repeat once. */
         if (tries++ == 0 && (gw_routes[route].flags & RF_READ_ONLY))
             goto again;
         return EXEC_UNAVAILABLE;
@@ -341,9 +494,18 @@ again:
     }
 }
 
+static int
+start_reconnector(struct pool *p)
+{
+    if (pthread_create(&p->thread, NULL, reconnector, p) != 0)
+        return -1;
+    p->started = 1;
+    return 0;
+}
+
 /*
- * Start the pools. Connections are attempted once here so that configuration mistakes show
- * at startup, but a database that is not up yet is only a warning: slots connect on use.
+ * Start the pools. The first primary connection is attempted here so that configuration
+ * mistakes show in the log at startup; a database that is not up yet is only a warning.
  */
 int
 pool_init(const char *primary_url, const char *replica_url, int size, int timeout_ms,
@@ -353,6 +515,7 @@ pool_init(const char *primary_url, const char *replica_url, int size, int timeou
     pthread_condattr_setclock(&mono_attr, CLOCK_MONOTONIC);
     acquire_timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
     stmt_timeout_ms = statement_timeout_ms;
+    srand((unsigned)now_ms());
     if (size > 1000)
         size = 1000;
     if (pool_setup(&primary, "primary", primary_url, size) != 0)
@@ -362,8 +525,19 @@ pool_init(const char *primary_url, const char *replica_url, int size, int timeou
             return -1;
         have_replica = 1;
     }
-    if (!ensure_connected(&primary, primary.free_stack[primary.nfree - 1]))
+    primary.c[0].conn = open_connection(&primary, 0);
+    if (primary.c[0].conn) {
+        primary.c[0].live = 1;
+        primary.nlive = 1;
+        give_slot(&primary, 0);
+    } else {
         gw_log(LOG_WARN, "database not reachable at startup; answering 503 and retrying");
+        primary.c[0].failures = 1;
+        primary.c[0].next_try_ms = now_ms() + RECONNECT_MIN_MS;
+        primary.known_down = 1;
+    }
+    if (start_reconnector(&primary) != 0 || (have_replica && start_reconnector(&replica) != 0))
+        return -1;
     return 0;
 }
 
@@ -401,52 +575,54 @@ pool_result_free(struct exec_result *res)
 int
 pool_ping(void)
 {
-    int i = acquire(&primary), ok;
+    int outcome, i = take(&primary, &outcome), ok;
     PGresult *res;
 
     if (i < 0)
         return 0;
-    if (!ensure_connected(&primary, i)) {
-        release(&primary, i, 0);
-        return 0;
-    }
     res = PQexec(primary.c[i].conn, "SELECT 1");
     ok = PQresultStatus(res) == PGRES_TUPLES_OK;
     PQclear(res);
-    if (!ok) {
-        PQfinish(primary.c[i].conn);
-        primary.c[i].conn = NULL;
-    }
     release(&primary, i, !ok);
     return ok;
 }
 
 /* Gauges for /metrics and /admin/performance (primary pool). */
 void
-pool_stats(int *size, int *in_use, int *waiting)
+pool_stats(struct pool_gauges *g)
 {
     pthread_mutex_lock(&primary.mu);
-    *size = primary.size;
-    *in_use = primary.in_use;
-    *waiting = primary.waiting;
+    g->size = primary.size;
+    g->live = primary.nlive;
+    g->in_use = primary.in_use;
+    g->waiting = primary.waiting;
     pthread_mutex_unlock(&primary.mu);
 }
 
-/* Close every connection; called after the HTTP server stopped, so nothing is in use. */
+/* Stop the reconnectors and close every connection; called after the HTTP server stopped. */
 void
 pool_shutdown(void)
 {
     struct pool *ps[2] = {&primary, have_replica ? &replica : NULL};
 
     for (int k = 0; k < 2; k++) {
-        if (!ps[k] || !ps[k]->c)
+        struct pool *p = ps[k];
+
+        if (!p || !p->c)
             continue;
-        for (int i = 0; i < ps[k]->size; i++)
-            if (ps[k]->c[i].conn)
-                PQfinish(ps[k]->c[i].conn);
-        free(ps[k]->c);
-        free(ps[k]->free_stack);
-        free(ps[k]->url);
-        ps[k]->c = NULL;
+        if (p->started) {
+            pthread_mutex_lock(&p->mu);
+            p->stop = 1;
+            pthread_cond_signal(&p->wake);
+            pthread_mutex_unlock(&p->mu);
+            pthread_join(p->thread, NULL);
+        }
+        for (int i = 0; i < p->size; i++)
+            if (p->c[i].conn)
+                PQfinish(p->c[i].conn);
+        free(p->c);
+        free(p->free_stack);
+        free(p->url);
+        p->c = NULL;
     }
 }
