@@ -48,7 +48,7 @@ psql -X -q -c "ALTER ROLE lms_gateway LOGIN" >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 url="http://127.0.0.1:$port"
 LMS_DATABASE_URL="user=lms_gateway host=$PGHOST port=$PGPORT dbname=$PGDATABASE" \
-LMS_LISTEN="127.0.0.1:$port" LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off LMS_LOG_LEVEL=warn \
+LMS_LISTEN="127.0.0.1:$port" LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off LMS_LOG_LEVEL=warn LMS_MAX_CLIENT_CONNECTIONS=0 \
 LMS_THREADS=$((big + 100)) \
   "$bin" >"$work/gateway.log" 2>&1 &
 gw=$!

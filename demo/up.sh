@@ -34,8 +34,9 @@ pidfile="$state/gateway.pid"
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   echo "demo: gateway already running (pid $(cat "$pidfile"))"
 elif [ -x gateway/lms-gateway ]; then
+  # every demo client is local (one address, load generators included): no per-address cap
   LMS_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=lms_gateway" LMS_LISTEN="$listen" \
-    LMS_PAGES_DIR="$root/pages" nohup gateway/lms-gateway >"$state/gateway.log" 2>&1 &
+    LMS_PAGES_DIR="$root/pages" LMS_MAX_CLIENT_CONNECTIONS=${LMS_MAX_CLIENT_CONNECTIONS:-0} nohup gateway/lms-gateway >"$state/gateway.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 50); do curl -fs "http://$listen/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   curl -fs "http://$listen/ready" >/dev/null || { echo "demo: gateway did not become ready:"; tail -20 "$state/gateway.log"; exit 1; }

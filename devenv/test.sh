@@ -73,6 +73,7 @@ if [ -f tests/http/run.sh ]; then
   fi
 fi
 [ -f tests/pages/run.sh ] && run_suite pages tests/pages/run.sh
+[ -f tests/edge/run.sh ] && run_suite edge tests/edge/run.sh
 [ -f tests/loadtest/run.sh ] && run_suite loadtest tests/loadtest/run.sh
 [ -f tests/fuzz/run.sh ] && run_suite fuzz tests/fuzz/run.sh 20
 

@@ -122,14 +122,19 @@ status_text(int status)
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";
     case 410: return "Gone";
+    case 411: return "Length Required";
     case 413: return "Payload Too Large";
+    case 414: return "URI Too Long";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Entity";
     case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
     case 502: return "Bad Gateway";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
     default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
     }
 }
@@ -509,7 +514,7 @@ static void
 access_log(struct req *r)
 {
     unsigned long n;
-    char ts[32];
+    char ts[32], qs[2048];
     time_t now;
     struct tm tm;
 
@@ -521,9 +526,13 @@ access_log(struct req *r)
     now = time(NULL);
     gmtime_r(&now, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    /* never a secret: token/password values of the query string are redacted, and no header
+     * (Authorization, Cookie) is ever written */
+    if (r->ri->query_string)
+        redact_query(r->ri->query_string, qs, sizeof(qs));
     fprintf(stderr, "%s access %s \"%s %s%s%s\" %d %zu %.3fms rid=%s\n", ts, r->client,
             r->ri->request_method, r->ri->local_uri_raw ? r->ri->local_uri_raw : "",
-            r->ri->query_string ? "?" : "", r->ri->query_string ? r->ri->query_string : "",
+            r->ri->query_string ? "?" : "", r->ri->query_string ? qs : "",
             r->status, r->bytes, elapsed_ms(r), r->request_id);
 }
 
@@ -606,22 +615,151 @@ int
 http_library_error(struct mg_connection *conn, int status, const char *msg)
 {
     struct req r;
-    const char *code = status == 400 ? "bad_request"
-                       : status == 413 ? "payload_too_large"
-                       : status == 414 ? "uri_too_long"
-                       : status == 431 ? "headers_too_large"
-                       : status >= 500 ? "internal_error" : "bad_request";
+    const char *code, *detail;
 
-    (void)msg;
+    gw_log(LOG_DEBUG, "civetweb refused a request: %d %s", status, msg ? msg : "");
+    switch (status) {
+    case 411: /* civetweb's answer to a Content-Length that is not a number */
+        status = 400;
+        code = "invalid_content_length";
+        detail = "The Content-Length header is not a valid length.";
+        break;
+    case 413:
+        code = "payload_too_large";
+        detail = "The request is larger than this server accepts.";
+        break;
+    case 414:
+        code = "uri_too_long";
+        detail = "The request target is too long.";
+        break;
+    case 431:
+        code = "request_header_fields_too_large";
+        detail = "The request header fields are too large.";
+        break;
+    case 505:
+        code = "http_version_not_supported";
+        detail = "Only HTTP/1.0 and HTTP/1.1 are supported.";
+        break;
+    default:
+        if (status >= 500) {
+            code = "internal_error";
+            detail = "The server could not read this request.";
+        } else {
+            status = 400;
+            code = "malformed_request";
+            detail = "The request could not be parsed.";
+        }
+        break;
+    }
     memset(&r, 0, sizeof(r));
     clock_gettime(CLOCK_MONOTONIC, &r.t0);
     r.conn = conn;
     r.close = 1;
     r.metric_route = MR_UNMATCHED;
     new_request_id(r.request_id);
-    send_problem(&r, status, code, "The request could not be parsed.", NULL, NULL);
+    send_problem(&r, status, code, detail, NULL, NULL);
     metrics_observe(r.metric_route, status, elapsed_ms(&r));
     return 0;
+}
+
+/*
+ * Count a connection against its peer address (connlimit.c) at its first request: civetweb's
+ * init_connection callback comes before the peer address is known. The slot, and whether
+ * this connection is beyond the address's limit, ride in the connection's user data:
+ * (slot + 1) * 2 + over. Returns whether the connection is over the limit.
+ */
+static int
+connection_over_limit(struct req *r)
+{
+    intptr_t d = (intptr_t)mg_get_user_connection_data(r->conn);
+    int nth, slot;
+
+    if (d == 0 && gw_cfg.max_client_connections > 0 && !gw_cfg.trust_proxy) {
+        slot = connlimit_open(r->ri->remote_addr, &nth);
+        if (slot >= 0) {
+            d = (slot + 1) * 2 + (nth > gw_cfg.max_client_connections);
+            mg_set_user_connection_data(r->conn, (void *)d);
+        }
+    }
+    return (int)(d & 1);
+}
+
+/* civetweb's connection_close callback: the connection no longer counts. */
+void
+http_connection_close(const struct mg_connection *conn)
+{
+    intptr_t d = (intptr_t)mg_get_user_connection_data(conn);
+
+    if (d > 0)
+        connlimit_close((int)(d / 2) - 1);
+}
+
+/*
+ * What the gateway checks of a request head before reading anything else: the connection
+ * is within its address's limit, the header block within LMS_MAX_HEADER_BYTES and civetweb's
+ * field count (fields past it would be dropped unseen), and the framing unambiguous.
+ * Returns 0, or 1 after answering (the connection then closes).
+ */
+static int
+refuse_head(struct req *r)
+{
+    const struct mg_request_info *ri = r->ri;
+    const char *names[64], *values[64];
+    size_t bytes = strlen(ri->request_method ? ri->request_method : "")
+                   + strlen(ri->request_uri ? ri->request_uri : "")
+                   + (ri->query_string ? strlen(ri->query_string) + 1 : 0) + 12;
+    int n = ri->num_headers < 64 ? ri->num_headers : 64;
+
+    if (connection_over_limit(r)) {
+        char detail[160];
+
+        snprintf(detail, sizeof(detail),
+                 "This address already holds %d connections; reuse one of them.",
+                 gw_cfg.max_client_connections);
+        r->close = 1;
+        send_problem(r, 503, "too_many_connections", detail, "Retry-After: 1\r\n", NULL);
+        return 1;
+    }
+    for (int i = 0; i < n; i++) {
+        names[i] = ri->http_headers[i].name ? ri->http_headers[i].name : "";
+        values[i] = ri->http_headers[i].value ? ri->http_headers[i].value : "";
+        bytes += strlen(names[i]) + strlen(values[i]) + 4;
+    }
+    if (bytes > (size_t)gw_cfg.max_header_bytes || ri->num_headers >= 64) {
+        char detail[160];
+
+        snprintf(detail, sizeof(detail),
+                 "The request header fields are too large (at most %d bytes and 63 fields).",
+                 gw_cfg.max_header_bytes);
+        r->close = 1;
+        send_problem(r, 431, "request_header_fields_too_large", detail, NULL, NULL);
+        return 1;
+    }
+    switch (request_framing(n, names, values)) {
+    case FRAMING_OK:
+        return 0;
+    case FRAMING_BAD_LENGTH:
+        r->close = 1;
+        send_problem(r, 400, "invalid_content_length",
+                     "The Content-Length header is not a valid length.", NULL, NULL);
+        return 1;
+    case FRAMING_CONFLICTING_LENGTH:
+        r->close = 1;
+        send_problem(r, 400, "conflicting_content_length",
+                     "The request carries Content-Length values that differ.", NULL, NULL);
+        return 1;
+    case FRAMING_LENGTH_WITH_CHUNKED:
+        r->close = 1;
+        send_problem(r, 400, "conflicting_framing",
+                     "The request carries both Content-Length and Transfer-Encoding.", NULL,
+                     NULL);
+        return 1;
+    default:
+        r->close = 1;
+        send_problem(r, 501, "unsupported_transfer_encoding",
+                     "The only transfer coding accepted is chunked.", NULL, NULL);
+        return 1;
+    }
 }
 
 /*
@@ -658,6 +796,9 @@ http_handle(struct mg_connection *conn, void *cbdata)
                    r.client, sizeof(r.client));
     now = time(NULL);
 
+    /* a head that is too large, ambiguous, or over its address's limit: answered, closed */
+    if (refuse_head(&r))
+        goto done;
     /* an oversized body is refused before anything else, without reading it */
     rc = read_body(&r, &body, &body_len);
     if (rc == 413) {

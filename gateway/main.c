@@ -74,8 +74,10 @@ static const struct option_def options[] = {
     {"trust-proxy", "LMS_TRUST_PROXY", "take the client address from X-Forwarded-For (0/1)"},
     {"access-log", "LMS_ACCESS_LOG", "off | on | sample N (one line per N requests)"},
     {"log-level", "LMS_LOG_LEVEL", "error | warn | info | debug (default info)"},
-    {"request-timeout-ms", "LMS_REQUEST_TIMEOUT_MS", "socket read/write timeout (default 30000)"},
-    {"keep-alive-timeout-ms", "LMS_KEEP_ALIVE_TIMEOUT_MS", "idle keep-alive timeout (default 30000)"},
+    {"request-timeout-ms", "LMS_REQUEST_TIMEOUT_MS", "deadline to receive a request head; also each body read/answer write (default 5000)"},
+    {"keep-alive-timeout-ms", "LMS_KEEP_ALIVE_TIMEOUT_MS", "idle time between requests on a kept-alive connection (default 30000)"},
+    {"max-client-connections", "LMS_MAX_CLIENT_CONNECTIONS", "open connections per client address, then 503; 0 = off; off with trust-proxy (default 64)"},
+    {"max-header-bytes", "LMS_MAX_HEADER_BYTES", "request line + header fields, then 431 (default 16k)"},
     {"pages-dir", "LMS_PAGES_DIR", "folder of the web pages served at / (default: none)"},
 };
 #define NOPTIONS (int)(sizeof(options) / sizeof(options[0]))
@@ -218,6 +220,19 @@ apply(const char *flag, const char *v)
         gw_cfg.keep_alive_timeout_ms = (int)parse_int(flag, v, 0, 3600000, NULL);
     else if (!strcmp(flag, "pages-dir"))
         gw_cfg.pages_dir = *v ? v : NULL;
+    else if (!strcmp(flag, "max-client-connections"))
+        gw_cfg.max_client_connections = (int)parse_int(flag, v, 0, 1000000, NULL);
+    else if (!strcmp(flag, "max-header-bytes")) {
+        long long n = parse_int(flag, v, 1024, 1024 * 1024, &rest);
+
+        if (!strcasecmp(rest, "k") || !strcasecmp(rest, "kb") || !strcasecmp(rest, "kib"))
+            n *= 1024;
+        else if (*rest)
+            die("max-header-bytes: \"%s\" is not a size like 16384 or 16k", v);
+        if (n < 1024 || n > 1024 * 1024)
+            die("max-header-bytes: \"%s\" is not between 1k and 1024k", v);
+        gw_cfg.max_header_bytes = (int)n;
+    }
 }
 
 /* Defaults, then the environment, then the command line. */
@@ -236,8 +251,10 @@ configure(int argc, char **argv)
     gw_cfg.login_rate = 5;
     gw_cfg.global_rate = 0;
     gw_cfg.log_level = LOG_INFO;
-    gw_cfg.request_timeout_ms = 30000;
+    gw_cfg.request_timeout_ms = 5000;
     gw_cfg.keep_alive_timeout_ms = 30000;
+    gw_cfg.max_client_connections = 64;
+    gw_cfg.max_header_bytes = 16 * 1024;
 
     for (int i = 0; i < NOPTIONS; i++) {
         const char *v = getenv(options[i].env);
@@ -318,7 +335,7 @@ main(int argc, char **argv)
 {
     struct mg_callbacks cb;
     struct mg_context *ctx;
-    char threads[16], req_to[16], ka_to[16];
+    char threads[16], req_to[16], ka_to[16], max_req[16];
     sigset_t set;
     int sig;
 
@@ -340,6 +357,9 @@ main(int argc, char **argv)
     snprintf(threads, sizeof(threads), "%d", gw_cfg.threads);
     snprintf(req_to, sizeof(req_to), "%d", gw_cfg.request_timeout_ms);
     snprintf(ka_to, sizeof(ka_to), "%d", gw_cfg.keep_alive_timeout_ms);
+    /* civetweb's head buffer: twice our limit, so a head between the two gets our 431
+     * (civetweb answers a head beyond its buffer as malformed, 400) */
+    snprintf(max_req, sizeof(max_req), "%d", gw_cfg.max_header_bytes * 2);
     {
         const char *opts[] = {"listening_ports", gw_cfg.listen,
                               "num_threads", threads,
@@ -350,12 +370,14 @@ main(int argc, char **argv)
                               "listen_backlog", "1024",
                               "connection_queue", "1024",
                               "decode_url", "no",
+                              "max_request_size", max_req,
                               NULL};
 
         memset(&cb, 0, sizeof(cb));
         cb.begin_request = begin_request;
         cb.log_message = log_message;
         cb.http_error = http_library_error;
+        cb.connection_close = http_connection_close;
         mg_init_library(0);
         ctx = mg_start(&cb, NULL, opts);
     }

@@ -818,3 +818,137 @@ hash64(const void *data, size_t n)
     h ^= h >> 33;
     return h;
 }
+
+/*
+ * One Content-Length value: 1*DIGIT, at most 18 digits. A list of identical values
+ * ("5, 5") is that value (RFC 9110 section 8.6); -1 for anything else, -2 for a list whose
+ * values differ.
+ */
+static long long
+content_length_value(const char *v)
+{
+    long long first = -1;
+
+    for (;;) {
+        long long n = 0;
+        int digits = 0;
+
+        while (*v == ' ' || *v == '\t')
+            v++;
+        while (*v >= '0' && *v <= '9') {
+            if (++digits > 18)
+                return -1;
+            n = n * 10 + (*v++ - '0');
+        }
+        if (digits == 0)
+            return -1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        if (first >= 0 && n != first)
+            return -2;
+        first = n;
+        if (*v == '\0')
+            return first;
+        if (*v++ != ',')
+            return -1;
+    }
+}
+
+/*
+ * Request framing by RFC 9112 section 6: the body length must be unambiguous, or the
+ * rest of the connection could be read as a different request by us and by a proxy in
+ * front of us. Every Content-Length field must carry one valid, identical value; a
+ * Transfer-Encoding may only be "chunked" and never comes with a Content-Length.
+ * `names`/`values` are the request's header fields, `n` of them.
+ */
+int
+request_framing(int n, const char *const *names, const char *const *values)
+{
+    long long length = -1;
+    int has_te = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (strcasecmp(names[i], "Content-Length") == 0) {
+            long long v = content_length_value(values[i]);
+
+            if (v == -2)
+                return FRAMING_CONFLICTING_LENGTH;
+            if (v < 0)
+                return FRAMING_BAD_LENGTH;
+            if (length >= 0 && v != length)
+                return FRAMING_CONFLICTING_LENGTH;
+            length = v;
+        } else if (strcasecmp(names[i], "Transfer-Encoding") == 0) {
+            const char *v = values[i];
+            size_t len;
+
+            while (*v == ' ' || *v == '\t')
+                v++;
+            len = strlen(v);
+            while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+                len--;
+            if (has_te || len != 7 || strncasecmp(v, "chunked", 7) != 0)
+                return FRAMING_BAD_CODING;
+            has_te = 1;
+        }
+    }
+    if (has_te && length >= 0)
+        return FRAMING_LENGTH_WITH_CHUNKED;
+    return FRAMING_OK;
+}
+
+/* Query-string names whose values never reach a log. */
+static const char *const secret_names[] = {"access_token", "token", "password", NULL};
+
+/* Is this (still URL-encoded) query-string name one of secret_names, decoded, any case? */
+static int
+is_secret_name(const char *name, size_t n)
+{
+    char dec[64];
+    size_t len;
+
+    if (n >= sizeof(dec))
+        return 0;
+    len = url_decode(name, n, dec, 1);
+    dec[len] = '\0';
+    for (int i = 0; secret_names[i]; i++)
+        if (strlen(secret_names[i]) == len && strncasecmp(dec, secret_names[i], len) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * The query string as the access log may show it: the value of every parameter named
+ * access_token, token or password (in any case or percent-encoding) is replaced by
+ * "[redacted]". Always NUL-terminates `out`; a string too long for it is cut at a
+ * parameter boundary, so a cut never reveals part of a secret.
+ */
+void
+redact_query(const char *qs, char *out, size_t outsz)
+{
+    size_t o = 0;
+
+    if (outsz == 0)
+        return;
+    out[0] = '\0';
+    while (qs && *qs) {
+        const char *amp = strchr(qs, '&'), *end = amp ? amp : qs + strlen(qs);
+        const char *eq = memchr(qs, '=', (size_t)(end - qs));
+        size_t keylen = eq ? (size_t)(eq - qs) : (size_t)(end - qs);
+        int secret = eq && is_secret_name(qs, keylen);
+        size_t need = secret ? keylen + 11 : (size_t)(end - qs);
+
+        if (o + need + (o ? 1 : 0) + 1 > outsz)
+            break;
+        if (o)
+            out[o++] = '&';
+        if (secret) {
+            memcpy(out + o, qs, keylen);
+            memcpy(out + o + keylen, "=[redacted]", 11);
+        } else
+            memcpy(out + o, qs, need);
+        o += need;
+        out[o] = '\0';
+        qs = amp ? amp + 1 : end;
+    }
+}

@@ -24,7 +24,7 @@ export PGDATABASE=$db BASE_URL=http://127.0.0.1:$port LMS_POOL_DIR=$out/pool
 
 psql -X -q -d postgres -c "ALTER ROLE lms_gateway LOGIN" >/dev/null
 LMS_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=lms_gateway" LMS_LISTEN=127.0.0.1:$port \
-  LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off "${LMS_GATEWAY_BIN:-gateway/lms-gateway}" >"$out/gateway.log" 2>&1 &
+  LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off LMS_MAX_CLIENT_CONNECTIONS=0 "${LMS_GATEWAY_BIN:-gateway/lms-gateway}" >"$out/gateway.log" 2>&1 &
 gw=$!
 trap 'kill $gw 2>/dev/null; wait $gw 2>/dev/null' EXIT
 for _ in $(seq 1 50); do curl -fs "$BASE_URL/ready" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -52,7 +52,7 @@ if [ ! -x "$gateway_bin" ]; then
   finish
 fi
 LMS_DATABASE_URL="host=$PGHOST port=$PGPORT dbname=$db user=lms_gateway" LMS_LISTEN=127.0.0.1:$port \
-  LMS_LOGIN_RATE=100000 LMS_ACCESS_LOG=off LMS_POOL_SIZE=4 "$gateway_bin" >"$work/gateway.log" 2>&1 &
+  LMS_LOGIN_RATE=100000 LMS_ACCESS_LOG=off LMS_POOL_SIZE=4 LMS_MAX_CLIENT_CONNECTIONS=0 "$gateway_bin" >"$work/gateway.log" 2>&1 &
 gw_pid=$!
 for _ in $(seq 1 50); do curl -fs "$base/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 if curl -fs "$base/ready" >/dev/null 2>&1; then
