@@ -5,6 +5,7 @@
 #   make test                every suite on a private throwaway cluster; ends "N passed, M failed"
 #   make demo / make stop    the embedded default: private cluster, demo data, gateway on localhost
 #   make bench               benchmarks that print figures
+#   make soak                the realistic mix for SOAK s (default 1800) with PostgreSQL restarts
 
 MODULE_big = lms
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
@@ -46,7 +47,7 @@ $(OBJS): $(wildcard extension/*.h)
 
 # The gateway has its own Makefile; it is built and installed with the extension.
 all: gateway
-.PHONY: gateway install-gateway test demo stop bench
+.PHONY: gateway install-gateway test demo stop bench soak
 gateway:
 	@if [ -f gateway/Makefile ]; then $(MAKE) -C gateway; fi
 
@@ -65,6 +66,10 @@ stop:
 
 bench:
 	bench/run.sh
+
+# The 30-minute soak (issue 10, not part of `make test`): SOAK=seconds, RESTART_EVERY=seconds.
+soak:
+	bench/soak.sh
 
 bench-%:
 	bench/$*.sh
