@@ -9,6 +9,7 @@ packages=(
   libpq-dev libcivetweb-dev libcjson-dev zlib1g-dev
   build-essential clang libclang-rt-14-dev
   python3 curl bc wrk redis-server
+  nginx
   chromium
 )
 

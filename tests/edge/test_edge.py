@@ -323,6 +323,91 @@ def access_log_never_writes_secrets():
         check(s not in err, "%s written to the log" % s)
 
 
+
+
+# ================================================================== the production edge (nginx)
+
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import edge_starvation  # noqa: E402  (bench/edge_starvation.py: starts nginx, attackers, victim)
+
+
+class Edge:
+    """A gateway behind Debian's nginx configured by deploy/nginx/."""
+
+    def __enter__(self):
+        self.gw = Gateway(LMS_TRUST_PROXY="1", LMS_THREADS="1100")
+        self.ng, self.port, self.dir = edge_starvation.start_nginx(self.gw.port)
+        return self
+
+    def __exit__(self, *exc):
+        edge_starvation.stop(self.ng)
+        self.gw.stop()
+        subprocess.run(["rm", "-rf", self.dir])
+
+
+@test
+def edge_answers_what_civetweb_drops():
+    with Edge() as e:
+        out, _ = raw(e.port, b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n")
+        rs = responses(out)
+        check(rs and rs[0][0] == 204 and "OPTIONS" in rs[0][1].get("allow", ""), "OPTIONS *: %r" % out[:300])
+        out, _ = raw(e.port, b"GET http://lms.example/api/v1/courses?limit=1 HTTP/1.1\r\nHost: lms.example\r\n\r\n", wait=2)
+        rs = responses(out)
+        check(rs and rs[0][0] == 200 and rs[0][2].startswith(b"{"), "absolute-form: %r" % out[:300])
+        big = b"GET /health HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n"
+        problem(responses(raw(e.port, big)[0])[0], 431, "request_header_fields_too_large")
+        problem(responses(raw(e.port, b"GET /health HTTP/9.9\r\nHost: t\r\n\r\n")[0])[0], 505,
+                "http_version_not_supported")
+        for head in (LOGIN + b"Content-Length: 2\r\nContent-Length: 40\r\n\r\n{}" + SMUGGLED,
+                     LOGIN + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED):
+            out, closed = raw(e.port, head)
+            rs = responses(out)
+            check(len(rs) == 1 and closed, "%d answers, closed %s: %r" % (len(rs), closed, out[:300]))
+            problem(rs[0], 400, "malformed_request")
+        # the gateway itself still drops both (civetweb): the reason for the edge
+        out, closed = raw(e.gw.port, b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n")
+        check(out == b"" and closed, "civetweb answered OPTIONS * after all: %r" % out[:200])
+
+
+@test
+def edge_caps_requests_in_progress_per_address():
+    with Edge() as e:
+        # 70 requests whose body never comes: each is in progress at nginx (reading the body)
+        socks, answers = [], []
+        for _ in range(70):
+            s = socket.create_connection(("127.0.0.1", e.port))
+            s.sendall(LOGIN + b"Content-Length: 10\r\n\r\n")
+            socks.append(s)
+        time.sleep(0.5)
+        for s in socks:
+            s.setblocking(False)
+            try:
+                answers.append(s.recv(4096))
+            except BlockingIOError:
+                answers.append(b"")
+        busy = [a for a in answers if a]
+        check(len(busy) == 6, "%d of 70 refused at once, expected 6" % len(busy))
+        problem(responses(busy[0])[0], 503, "server_busy")
+        check(responses(busy[0])[0][1].get("retry-after") == "1", "no Retry-After")
+        out, _ = raw(e.port, b"GET /api/v1/courses?limit=1 HTTP/1.1\r\nHost: t\r\n\r\n", wait=2, src="127.0.0.2")
+        check(responses(out)[0][0] == 200, "another address was refused: %r" % out[:200])
+        for s in socks:
+            s.close()
+
+
+@test
+def edge_holds_its_ground_short_run():
+    # the starvation benchmark's three phases, 4 s each, through nginx: the second client
+    # (127.0.0.2) gets every answer, none slower than 1 s (the figures are bench/edge_starvation.sh's)
+    with Edge() as e:
+        for mode in ("idle", "slowloris", "busy"):
+            r = edge_starvation.run_phase(e.port, mode, 4)
+            print("    %-9s %d requests, %d failed, p99 %.1f ms, max %.1f ms"
+                  % (mode, r["requests"], r["fails"], r["p99_ms"], r["max_ms"]))
+            check(r["requests"] > 5 and r["fails"] == 0, "%s: %d of %d failed" % (mode, r["fails"], r["requests"]))
+            check(r["max_ms"] < 1000, "%s: an answer took %.0f ms" % (mode, r["max_ms"]))
+
+
 def main():
     resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
     only = set(sys.argv[1:])

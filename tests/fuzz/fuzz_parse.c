@@ -4,15 +4,19 @@
  * One input drives every parser of gateway/parse.c and the router of gateway/routes.c:
  * paths and methods, query strings, JSON bodies, Content-Type, Authorization and Cookie
  * headers, Accept-Encoding, X-Request-Id, If-None-Match, ISO 8601 timestamps and
- * X-Forwarded-For. Besides memory errors (ASan/UBSan), it checks the promises the gateway
- * relies on: an accepted id is canonical and in range, a query string becomes a JSON object
- * that the strict body validator accepts, an accepted body is accepted by cJSON, an
- * extracted token is printable, and a matched route's argument is what routes.c says.
+ * X-Forwarded-For, and the request head: its header fields through the framing rules
+ * (request_framing) and its query string through the access log's redaction. Besides memory
+ * errors (ASan/UBSan), it checks the promises the gateway relies on: an accepted id is
+ * canonical and in range, a query string becomes a JSON object that the strict body
+ * validator accepts, an accepted body is accepted by cJSON, an extracted token is printable,
+ * a matched route's argument is what routes.c says, a head without Content-Length and
+ * Transfer-Encoding always frames, and no secret parameter keeps its value in the log.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 
@@ -25,6 +29,84 @@ void gw_log(int level, const char *fmt, ...) { (void)level; (void)fmt; }
 #define CHECK(c) do { if (!(c)) { fprintf(stderr, "check failed: %s\n", #c); abort(); } } while (0)
 
 static const char *methods[] = {"GET", "POST", "PATCH", "DELETE", "PUT", "HEAD", "OPTIONS", ""};
+
+/*
+ * The input as a request head: "METHOD target HTTP/x\r\n" then "Name: value" lines (up to 64)
+ * until an empty line. Checks request_framing's promises and the redaction of the target's
+ * query string.
+ */
+static void
+fuzz_head(const char *s)
+{
+    const char *names[64], *values[64];
+    char *copy = strdup(s), *line, *save = NULL, *qs, red[512];
+    int n = 0, framing_fields = 0, first = 1;
+
+    qs = NULL;
+    for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        size_t len = strlen(line);
+        char *colon;
+
+        if (len && line[len - 1] == '\r')
+            line[--len] = '\0';
+        if (first) {
+            char *sp = strchr(line, ' ');
+
+            first = 0;
+            if (sp && (qs = strchr(sp + 1, '?')) != NULL) {
+                char *end = strchr(++qs, ' ');
+
+                if (end)
+                    *end = '\0';
+            }
+            continue;
+        }
+        if (len == 0 || n == 64)
+            break;
+        colon = strchr(line, ':');
+        if (!colon)
+            continue;
+        *colon = '\0';
+        names[n] = line;
+        values[n] = colon + 1;
+        if (!strcasecmp(line, "Content-Length") || !strcasecmp(line, "Transfer-Encoding"))
+            framing_fields++;
+        n++;
+    }
+    {
+        int f = request_framing(n, names, values);
+
+        CHECK(f >= FRAMING_OK && f <= FRAMING_BAD_CODING);
+        if (framing_fields == 0)
+            CHECK(f == FRAMING_OK);
+    }
+    if (qs) {
+        /* every secret-named parameter of the result reads [redacted] */
+        char *p, *save2 = NULL;
+
+        redact_query(qs, red, sizeof(red));
+        CHECK(strlen(red) < sizeof(red));
+        for (p = strtok_r(red, "&", &save2); p; p = strtok_r(NULL, "&", &save2)) {
+            char *eq = strchr(p, '='), dec[64];
+            size_t klen, dlen;
+
+            if (!eq)
+                continue;
+            klen = (size_t)(eq - p);
+            if (klen >= sizeof(dec))
+                continue;
+            dlen = url_decode(p, klen, dec, 1);
+            dec[dlen] = '\0';
+            for (int k = 0; k < 3; k++) {
+                const char *secret = (const char *[]){"access_token", "token", "password"}[k];
+
+                if (dlen == strlen(secret) && strncasecmp(dec, secret, dlen) == 0)
+                    CHECK(strcmp(eq + 1, "[redacted]") == 0);
+            }
+        }
+    }
+    free(copy);
+}
 
 /* Split the input at the first '\n' into two strings (a header pair). */
 static void
@@ -124,6 +206,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     etag_matches(a, b);
     client_address(a, b, 1, out, 64);
     CHECK(strlen(out) < 64);
+    fuzz_head(s);
     free(a);
     free(b);
     free(s);
