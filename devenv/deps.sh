@@ -11,6 +11,7 @@ packages=(
   python3 curl bc wrk redis-server
   nginx
   chromium
+  pgbouncer graphviz
 )
 
 missing=()

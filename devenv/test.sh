@@ -64,6 +64,7 @@ run_suite regress tests/regress.sh
 [ -f tests/backup/run.sh ] && run_suite backup tests/backup/run.sh
 [ -f tests/upgrade/run.sh ] && run_suite upgrade tests/upgrade/run.sh
 [ -f tests/worker/run.sh ] && run_suite worker tests/worker/run.sh
+[ -f tests/topology/run.sh ] && run_suite topology tests/topology/run.sh
 if [ -f tests/http/run.sh ]; then
   run_suite http tests/http/run.sh
   if make -s -C gateway asan >"$logdir/asan-build.log" 2>&1; then

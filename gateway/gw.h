@@ -39,6 +39,7 @@ struct gw_config {
     const char *pages_dir;         /* LMS_PAGES_DIR, folder of the static pages, NULL = none */
     int max_client_connections;    /* LMS_MAX_CLIENT_CONNECTIONS, per peer address, 0 = off */
     int max_header_bytes;          /* LMS_MAX_HEADER_BYTES, request line + header fields */
+    int prepare;                   /* LMS_PREPARE: 1 prepared statements, 0 unnamed (poolers) */
 };
 
 extern struct gw_config gw_cfg;
@@ -107,6 +108,7 @@ int etag_matches(const char *if_none_match, const char *etag);
 int parse_iso8601(const char *s, time_t *out);
 int client_address(const char *remote, const char *xff, int trust_proxy, char *out, size_t outsz);
 uint64_t hash64(const void *data, size_t n);
+int lsn_parse(const char *s, size_t n, uint64_t *out);
 
 enum framing {
     FRAMING_OK = 0,
@@ -123,8 +125,9 @@ void redact_query(const char *qs, char *out, size_t outsz);
 /*
  * The pool API, all of it:
  *   pool_init     set up the primary (and replica) pool; slots connect in the background
- *   pool_exec     run one route's prepared statement: waits up to LMS_POOL_TIMEOUT_MS for any
- *                 live connection of the pool (first come, first served), never for a dead one
+ *   pool_exec     run one route's statement (statement.c): waits up to LMS_POOL_TIMEOUT_MS for any
+ *                 live connection of the pool (first come, first served), never for a dead one;
+ *                 reads on the replica when replica.c allows, writes report their WAL position
  *   pool_ping     /ready: SELECT 1 on a live primary connection
  *   pool_stats    gauges of the primary pool for /metrics and /admin/performance
  *   pool_result_free, pool_shutdown
@@ -154,12 +157,42 @@ struct pool_gauges {
 
 int pool_init(const char *primary, const char *replica, int size, int timeout_ms,
               int statement_timeout_ms);
+/* need_lsn: the position the caller must see (0 = none); *commit_lsn: a write's position */
 int pool_exec(int route, int read_only, const char *token, const char *arg,
-              const char *query, const char *body, struct exec_result *res);
+              const char *query, const char *body, uint64_t need_lsn, uint64_t *commit_lsn,
+              struct exec_result *res);
 int pool_ping(void);
 void pool_result_free(struct exec_result *res);
 void pool_stats(struct pool_gauges *g);
 void pool_shutdown(void);
+
+/* ---------------------------------------------------------------- statements (statement.c) */
+
+struct pg_conn;
+struct pg_result;
+enum stmt_mode { STMT_PLAIN = 0, STMT_CHECK_REPLAY, STMT_CAPTURE_LSN };
+void stmt_sql(int route, char *out, size_t outsz);
+struct pg_result *stmt_run(struct pg_conn *conn, int route, const char *const params[4],
+                           int prepared, int mode, uint64_t *lsn, int *in_recovery);
+
+/* ---------------------------------------------------------------- read-your-writes (replica.c) */
+
+struct sbuf;
+enum read_target {
+    READ_STANDBY = 0,          /* no position to wait for, or one already known replayed */
+    READ_STANDBY_CHECKED,      /* the standby had replayed the caller's position */
+    READ_PRIMARY_LAG,          /* it had not: asked of the primary */
+    READ_PRIMARY_SESSION,      /* the standby did not know the token yet */
+    READ_PRIMARY_UNAVAILABLE,  /* the standby was away or busy */
+    READ_NTARGETS
+};
+void lsn_format(uint64_t lsn, char *out, size_t outsz);
+uint64_t replica_required_lsn(const char *cookie);
+int replica_needs_check(uint64_t need);
+int replica_replayed(uint64_t need, uint64_t replay, int in_recovery);
+void replica_count(int route, int target);
+void replica_cookie(struct sbuf *hdr, uint64_t lsn, int secure);
+void replica_prometheus(struct sbuf *b);
 
 /* ---------------------------------------------------------------- rate limits (ratelimit.c) */
 

@@ -337,6 +337,15 @@ http_date(time_t t, char *out, size_t n)
     strftime(out, n, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 }
 
+/* Whether the request came over TLS (directly, or said so by a trusted proxy). */
+static int
+request_is_secure(struct req *r)
+{
+    const char *proto = mg_get_header(r->conn, "X-Forwarded-Proto");
+
+    return r->ri->is_ssl || (gw_cfg.trust_proxy && proto && strcasecmp(proto, "https") == 0);
+}
+
 /*
  * Set-Cookie for a 200 login: the access_token and expires_at of the body, HttpOnly,
  * SameSite=Lax, Path=/, Max-Age and Expires (Secure when the request came over TLS).
@@ -347,8 +356,7 @@ login_cookie(struct req *r, const char *body, size_t len, struct sbuf *hdr)
     cJSON *doc = cJSON_ParseWithLength(body, len);
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(doc, "access_token");
     const cJSON *exp = cJSON_GetObjectItemCaseSensitive(doc, "expires_at");
-    const char *proto = mg_get_header(r->conn, "X-Forwarded-Proto");
-    int secure = r->ri->is_ssl || (gw_cfg.trust_proxy && proto && strcasecmp(proto, "https") == 0);
+    int secure = request_is_secure(r);
     time_t now = time(NULL), until = now + 86400;
     char date[64];
 
@@ -460,10 +468,11 @@ serve_options(struct req *r, const char *allow)
 /*
  * Answer a route function's result: problem+json for >= 400; caching by the route's class
  * (mutations no-store; GETs with a token private + ETag + 304; anonymous public GETs
- * public, max-age=60); the login cookie set or cleared.
+ * public, max-age=60); the login cookie set or cleared; a write's position (replica.c).
  */
 static void
-send_result(struct req *r, const struct route *rt, int has_token, struct exec_result *res)
+send_result(struct req *r, const struct route *rt, int has_token, struct exec_result *res,
+            uint64_t commit_lsn)
 {
     struct sbuf h = {0};
     int status = res->status;
@@ -500,6 +509,8 @@ send_result(struct req *r, const struct route *rt, int has_token, struct exec_re
     }
     if ((rt->flags & RF_LOGIN) && status == 200 && body)
         login_cookie(r, body, len, &h);
+    if (commit_lsn)
+        replica_cookie(&h, commit_lsn, request_is_secure(r));
     if ((rt->flags & RF_LOGOUT) && status < 500)
         sb_puts(&h, "Set-Cookie: access_token=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; "
                     "Expires=Thu, 01 Jan 1970 00:00:00 GMT\r\n");
@@ -547,6 +558,7 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
     char *query, *gw_body = NULL;
     struct exec_result res;
     const char *ct = mg_get_header(r->conn, "Content-Type");
+    uint64_t need_lsn = 0, commit_lsn = 0;
 
     if (body && !content_type_is_json(ct)) {
         send_problem(r, 415, "unsupported_media_type",
@@ -580,14 +592,16 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
     cJSON_Delete(q);
     if (rt->flags & RF_GATEWAY_BODY)
         gw_body = metrics_summary_json();
+    if (gw_cfg.replica_url && (rt->flags & RF_READ_ONLY))
+        need_lsn = replica_required_lsn(mg_get_header(r->conn, "Cookie"));
     outcome = pool_exec(route, rt->flags & RF_READ_ONLY, has_token ? token : NULL,
                         arg[0] ? arg : NULL, query ? query : "{}",
-                        gw_body ? gw_body : body, &res);
+                        gw_body ? gw_body : body, need_lsn, &commit_lsn, &res);
     cJSON_free(query);
     cJSON_free(gw_body);
     switch (outcome) {
     case EXEC_OK:
-        send_result(r, rt, has_token, &res);
+        send_result(r, rt, has_token, &res, commit_lsn);
         pool_result_free(&res);
         break;
     case EXEC_TIMEOUT:

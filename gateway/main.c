@@ -79,6 +79,7 @@ static const struct option_def options[] = {
     {"max-client-connections", "LMS_MAX_CLIENT_CONNECTIONS", "open connections per client address, then 503; 0 = off; off with trust-proxy (default 64)"},
     {"max-header-bytes", "LMS_MAX_HEADER_BYTES", "request line + header fields, then 431 (default 16k)"},
     {"pages-dir", "LMS_PAGES_DIR", "folder of the web pages served at / (default: none)"},
+    {"prepare", "LMS_PREPARE", "on: prepared statements; off: unnamed (PgBouncer < 1.21 in transaction mode)"},
 };
 #define NOPTIONS (int)(sizeof(options) / sizeof(options[0]))
 
@@ -233,6 +234,8 @@ apply(const char *flag, const char *v)
             die("max-header-bytes: \"%s\" is not between 1k and 1024k", v);
         gw_cfg.max_header_bytes = (int)n;
     }
+    else if (!strcmp(flag, "prepare"))
+        gw_cfg.prepare = parse_bool(flag, v);
 }
 
 /* Defaults, then the environment, then the command line. */
@@ -255,6 +258,7 @@ configure(int argc, char **argv)
     gw_cfg.keep_alive_timeout_ms = 30000;
     gw_cfg.max_client_connections = 64;
     gw_cfg.max_header_bytes = 16 * 1024;
+    gw_cfg.prepare = 1;
 
     for (int i = 0; i < NOPTIONS; i++) {
         const char *v = getenv(options[i].env);
@@ -384,9 +388,9 @@ main(int argc, char **argv)
     if (!ctx)
         die("cannot listen on %s (address in use, or a bad option; see the log above)",
             gw_cfg.listen);
-    gw_log(LOG_INFO, "lms-gateway %s listening on %s (%d threads, pool %d%s)", GW_VERSION,
+    gw_log(LOG_INFO, "lms-gateway %s listening on %s (%d threads, pool %d%s%s)", GW_VERSION,
            gw_cfg.listen, gw_cfg.threads, gw_cfg.pool_size,
-           gw_cfg.replica_url ? ", replica" : "");
+           gw_cfg.replica_url ? ", replica" : "", gw_cfg.prepare ? "" : ", unnamed statements");
 
     while (sigwait(&set, &sig) != 0)
         ;

@@ -212,6 +212,7 @@ metrics_prometheus(size_t *len)
     for (int i = 0; i < NDBERR; i++)
         sb_printf(&b, "lms_db_errors_total{kind=\"%s\"} %llu\n", db_error_kinds[i],
                   (unsigned long long)ld(&db_errors[i]));
+    replica_prometheus(&b);
     if (b.oom) {
         sb_free(&b);
         return NULL;

@@ -570,6 +570,35 @@ token_from_request(const char *authorization, const char *cookie, char *out, siz
     return 1;
 }
 
+/* A WAL position as PostgreSQL writes it, "X/Y" with 1..8 hex digits each -> *out; 1 when valid. */
+int
+lsn_parse(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t hi = 0, lo = 0;
+    size_t i = 0, d;
+
+    for (d = 0; i < n && s[i] != '/'; i++, d++) {
+        int v = hexval((unsigned char)s[i]);
+
+        if (v < 0 || d >= 8)
+            return 0;
+        hi = hi << 4 | (uint64_t)v;
+    }
+    if (d == 0 || i >= n || s[i] != '/')
+        return 0;
+    for (i++, d = 0; i < n; i++, d++) {
+        int v = hexval((unsigned char)s[i]);
+
+        if (v < 0 || d >= 8)
+            return 0;
+        lo = lo << 4 | (uint64_t)v;
+    }
+    if (d == 0)
+        return 0;
+    *out = hi << 32 | lo;
+    return 1;
+}
+
 /*
  * Whether Accept-Encoding allows gzip: "gzip" or "x-gzip" with q > 0, or "*" with q > 0
  * when gzip is not named. "gzip;q=0" refuses it.

@@ -123,9 +123,7 @@ prepare_route(PGconn *conn, int r)
     int ok;
 
     snprintf(name, sizeof(name), "r%d", r);
-    snprintf(sql, sizeof(sql),
-             "SELECT status, body FROM lms.%s($1::text, $2::text, $3::jsonb, $4::jsonb)",
-             gw_routes[r].function);
+    stmt_sql(r, sql, sizeof(sql));
     res = PQprepare(conn, name, sql, 4, NULL);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
@@ -159,7 +157,7 @@ open_connection(struct pool *p, int i)
     snprintf(set, sizeof(set), "SET statement_timeout = %d", stmt_timeout_ms);
     res = PQexec(conn, set);
     PQclear(res);
-    for (int r = 0; r < gw_nroutes && r < MAX_ROUTES; r++)
+    for (int r = 0; gw_cfg.prepare && r < gw_nroutes && r < MAX_ROUTES; r++)
         p->c[i].prepared[r] = (unsigned char)prepare_route(conn, r);
     if (PQstatus(conn) != CONNECTION_OK) {
         PQfinish(conn);
@@ -422,23 +420,29 @@ is_outage(PGconn *conn, PGresult *res)
            || strcmp(st, "57P03") == 0;
 }
 
-/* Run one route's statement on one pool; the outcome tells the caller which answer to give. */
+/* exec_on's answer when the standby had not replayed the position the caller must see */
+#define EXEC_STALE (-1)
+
+/*
+ * Run one route's statement on one pool; the outcome tells the caller which answer to give.
+ * mode (statement.c): STMT_CHECK_REPLAY answers EXEC_STALE unless the server had replayed
+ * `need`; STMT_CAPTURE_LSN stores the position after the write in *lsn.
+ */
 static int
 exec_on(struct pool *p, int route, const char *token, const char *arg, const char *query,
-        const char *body, struct exec_result *out)
+        const char *body, int mode, uint64_t need, uint64_t *lsn, struct exec_result *out)
 {
     const char *params[4] = {token, arg, query, body};
-    char name[16];
     PGresult *res;
-    int i, tries = 0, outcome;
+    int i, tries = 0, outcome, in_recovery;
 
 again:
     i = take(p, &outcome);
     if (i < 0)
         return outcome;
-    if (!p->c[i].prepared[route])
+    if (gw_cfg.prepare && !p->c[i].prepared[route])
         p->c[i].prepared[route] = (unsigned char)prepare_route(p->c[i].conn, route);
-    if (!p->c[i].prepared[route]) {
+    if (gw_cfg.prepare && !p->c[i].prepared[route]) {
         int outage = PQstatus(p->c[i].conn) != CONNECTION_OK;
 
         release(p, i, outage);
@@ -449,8 +453,13 @@ again:
         metrics_db_error("prepare");
         return EXEC_ERROR;
     }
-    snprintf(name, sizeof(name), "r%d", route);
-    res = PQexecPrepared(p->c[i].conn, name, 4, params, NULL, NULL, 0);
+    res = stmt_run(p->c[i].conn, route, params, gw_cfg.prepare, mode, lsn, &in_recovery);
+    if (mode == STMT_CHECK_REPLAY && res && PQstatus(p->c[i].conn) == CONNECTION_OK
+        && !replica_replayed(need, *lsn, in_recovery)) {
+        PQclear(res);
+        release(p, i, 0);
+        return EXEC_STALE;
+    }
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {
         release(p, i, 0);
         if (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 0)) {
@@ -542,23 +551,43 @@ pool_init(const char *primary_url, const char *replica_url, int size, int timeou
 }
 
 /*
- * Run the route's function: read-only routes on the replica when there is one (falling back
- * to the primary if the replica is away or busy), everything else on the primary.
+ * Run the route's function: read-only routes on the replica when there is one and it may
+ * answer (replica.c: it has replayed what the caller must see, else the primary; also when
+ * the replica is away or busy, or does not know the caller's token yet), everything else on
+ * the primary, where a write's position is read back into *commit_lsn.
  */
 int
 pool_exec(int route, int read_only, const char *token, const char *arg, const char *query,
-          const char *body, struct exec_result *res)
+          const char *body, uint64_t need_lsn, uint64_t *commit_lsn, struct exec_result *res)
 {
+    uint64_t lsn = 0;
+    int target = READ_PRIMARY_UNAVAILABLE, r;
+
     memset(res, 0, sizeof(*res));
+    *commit_lsn = 0;
     if (route < 0 || route >= gw_nroutes || route >= MAX_ROUTES)
         return EXEC_ERROR;
     if (read_only && have_replica) {
-        int r = exec_on(&replica, route, token, arg, query, body, res);
+        int check = replica_needs_check(need_lsn);
 
-        if (r == EXEC_OK || r == EXEC_ERROR)
+        r = exec_on(&replica, route, token, arg, query, body,
+                    check ? STMT_CHECK_REPLAY : STMT_PLAIN, need_lsn, &lsn, res);
+        if (r == EXEC_OK && res->status == 401 && token) {
+            pool_result_free(res);
+            target = READ_PRIMARY_SESSION;
+        } else if (r == EXEC_OK || r == EXEC_ERROR) {
+            replica_count(route, check ? READ_STANDBY_CHECKED : READ_STANDBY);
             return r;
+        } else if (r == EXEC_STALE)
+            target = READ_PRIMARY_LAG;
+        memset(res, 0, sizeof(*res));
+        replica_count(route, target);
     }
-    return exec_on(&primary, route, token, arg, query, body, res);
+    r = exec_on(&primary, route, token, arg, query, body,
+                (read_only || !have_replica) ? STMT_PLAIN : STMT_CAPTURE_LSN, 0, &lsn, res);
+    if (!read_only)
+        *commit_lsn = lsn;
+    return r;
 }
 
 /* Release the libpq result a response body pointed into. */
