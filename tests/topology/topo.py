@@ -177,14 +177,22 @@ class PgBouncer:
                            text=True, check=True)
         return [line.split("\t") for line in r.stdout.splitlines()]
 
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
+    def stop(self, hard=False):
+        """Stop PgBouncer (SIGINT: at once; hard: SIGKILL, as when its host dies)."""
+        if not self.proc or self.proc.poll() is not None:
+            return
+        try:
+            with open(os.path.join(self.path, "pgbouncer.pid")) as f:
+                pid = int(f.read().strip())
+            # runuser does not pass signals on: signal pgbouncer itself
+            os.kill(pid, signal.SIGKILL if hard else signal.SIGINT)
+        except (OSError, ValueError):
             self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
 
 PGBOUNCER_INI = """[databases]
