@@ -17,8 +17,10 @@ Order (each part builds on the one before):
      (multi-host LMS_DATABASE_URL, target_session_attrs=read-write) serves writes again within
      5 s; the acknowledged writes the promoted database lacks are counted (some must be: that is
      what asynchronous replication risks, and it shows the comparison can see a loss);
-  6. failover, synchronous: a new standby S2 of the promoted S with synchronous_standby_names,
-     the same pause, and not one acknowledged write may be missing.
+  6. failover, synchronous, in the layout of docs/deploy.md (a PgBouncer on each database host,
+     the gateway naming both): a new standby S2 of the promoted S with synchronous_standby_names,
+     the same pause, host 1 dies whole, S2 is promoted and its PgBouncer told to RECONNECT; not
+     one acknowledged write may be missing.
 Prints one line per check and ends with "N passed, M failed".
 """
 import json
@@ -392,7 +394,8 @@ def part_pgbouncer(work, P, S, lrs, course_id, lessons):
 
 # ------------------------------------------------------------------ 5, 6. failover
 
-def failover(work, old, new, url, mode, course_id, lessons, first_learner):
+def failover(work, old, new, url, mode, course_id, lessons, first_learner, host_down=None,
+             after_promote=None, **gw_env):
     """
     Writers through one gateway, each logging every acknowledged write; `old` is stopped hard
     and `new` promoted. Each writer raises its completion percentage of the first lesson by
@@ -401,7 +404,7 @@ def failover(work, old, new, url, mode, course_id, lessons, first_learner):
     of the writes acknowledged before the failover: an acknowledged value above it was lost.
     "Writes back" is the first write sent after the old primary was gone and answered 200.
     """
-    F = topo.Gateway(work, "F-" + mode, LMS_DATABASE_URL=url, LMS_POOL_SIZE=8).start()
+    F = topo.Gateway(work, "F-" + mode, LMS_DATABASE_URL=url, LMS_POOL_SIZE=8, **gw_env).start()
     before, after = lessons
     try:
         lrs = [Learner(n, F, course_id, lessons) for n in range(first_learner, first_learner + 8)]
@@ -447,9 +450,13 @@ def failover(work, old, new, url, mode, course_id, lessons, first_learner):
         time.sleep(0.5)
         killed["t"] = time.monotonic()
         old.stop(immediate=True)
+        if host_down:
+            host_down()
         dead["t"] = time.monotonic()
         os.kill(receiver, signal.SIGCONT)
         new.promote()
+        if after_promote:
+            after_promote()
         promoted = time.monotonic()
         while first_ok_after["t"] is None and time.monotonic() - promoted < 20:
             time.sleep(0.05)
@@ -496,6 +503,13 @@ def part_failover_async(work, P, S, course_id, lessons):
 
 
 def part_failover_sync(work, S, course_id, lessons):
+    """
+    The production layout of docs/deploy.md: a PgBouncer on each database host, the gateway's
+    LMS_DATABASE_URL naming both (target_session_attrs=read-write, LMS_PREPARE=off). Host 1
+    dies whole (PostgreSQL and its PgBouncer); the procedure is pg_ctl promote on host 2, then
+    RECONNECT on host 2's PgBouncer: PgBouncer 1.18 hands new clients the parameters its server
+    reported at its first login, so until then libpq still reads in_hot_standby = on there.
+    """
     S2 = topo.Cluster(os.path.join(work, "s2")).init_standby(S).start()
     S.sql("ALTER SYSTEM SET synchronous_standby_names = 's2'", db="postgres")
     S.sql("ALTER SYSTEM SET synchronous_commit = 'on'", db="postgres")
@@ -509,20 +523,48 @@ def part_failover_sync(work, S, course_id, lessons):
         time.sleep(0.1)
     check(state == "sync", "a second standby, made from the promoted one, replicates "
           "synchronously", state)
-    url = "host=%s,%s port=5432,5432 dbname=%s user=lms_gateway target_session_attrs=read-write" \
-          % (S.run, S2.run, topo.DB)
-    f = failover(work, S, S2, url, "sync", course_id, lessons, 80)
-    REPORT.append("failover, synchronous: %s" % f)
+    b1 = topo.PgBouncer(os.path.join(work, "pgbouncer-h1"), S, pool_size=5).start()
+    b2 = topo.PgBouncer(os.path.join(work, "pgbouncer-h2"), S2, pool_size=5).start()
+    try:
+        # host 2's PgBouncer has logged in to the standby before the failover
+        b2_url = b2.url().replace("lms_gateway", topo.SERVER_USER)
+        check(topo.psql_value(b2_url, "SELECT pg_is_in_recovery()") == "t",
+              "host 2's PgBouncer serves the standby before the failover")
+        url = ("host=127.0.0.1,127.0.0.1 port=%d,%d dbname=%s user=lms_gateway "
+               "target_session_attrs=read-write" % (b1.port, b2.port, topo.DB))
+        f = failover(work, S, S2, url, "sync", course_id, lessons, 80,
+                     host_down=lambda: b1.stop(hard=True),
+                     after_promote=lambda: b2.admin("RECONNECT %s" % topo.DB),
+                     LMS_PREPARE="off")
+    finally:
+        b1.stop()
+        b2.stop()
+    REPORT.append("failover, synchronous, through PgBouncer: %s" % f)
     check(f["acked"] > 50 and f["missing"] == 0,
           "sync failover, standby 0.5 s behind: every acknowledged write is in the promoted "
           "database (%d acknowledged, 0 missing)" % f["acked"], json.dumps(f))
     check(f["writes_back_s"] is not None and f["writes_back_s"] <= 5,
-          "sync failover: the gateway serves writes again %.2f s after the promotion"
-          % (f["writes_back_s"] or -1), json.dumps(f))
+          "sync failover through PgBouncer (promote, then RECONNECT): the gateway serves writes "
+          "again %.2f s after the promotion (%.2f s after host 1 died), no restart"
+          % (f["writes_back_s"] or -1, f["since_kill_s"] or -1), json.dumps(f))
     return S2
 
 
+def part_picture():
+    """docs/deploy/topology.svg is what Graphviz draws from docs/deploy/topology.dot."""
+    import subprocess
+    src = os.path.join(topo.ROOT, "docs", "deploy", "topology.dot")
+    svg = os.path.join(topo.ROOT, "docs", "deploy", "topology.svg")
+    r = subprocess.run(["dot", "-Tsvg", src], capture_output=True, text=True)
+    with open(svg) as f:
+        kept = f.read()
+    check(r.returncode == 0 and r.stdout == kept, "docs/deploy/topology.svg is drawn from "
+          "topology.dot (dot -Tsvg docs/deploy/topology.dot -o docs/deploy/topology.svg)",
+          r.stderr.strip() or "the SVG differs: regenerate it")
+
+
 def main():
+    part_picture()
     work = tempfile.mkdtemp(prefix="lms-topology.")
     topo.own_for_server(work)
     clusters, gateways = [], []

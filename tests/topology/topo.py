@@ -169,13 +169,17 @@ class PgBouncer:
     def url(self, user="lms_gateway"):
         return "host=127.0.0.1 port=%d dbname=%s user=%s" % (self.port, DB, user)
 
-    def show(self, what):
-        """SHOW POOLS / SERVERS / ... on the admin console, rows as lists of text."""
+    def admin(self, command):
+        """One command on the admin console; rows as lists of text."""
         r = subprocess.run([os.path.join(BINDIR, "psql"), "-X", "-At", "-F", "\t", "-h",
                             "127.0.0.1", "-p", str(self.port), "-U", SERVER_USER, "-d",
-                            "pgbouncer", "-c", "SHOW %s" % what], capture_output=True,
+                            "pgbouncer", "-c", command], capture_output=True,
                            text=True, check=True)
         return [line.split("\t") for line in r.stdout.splitlines()]
+
+    def show(self, what):
+        """SHOW POOLS / SERVERS / ... on the admin console."""
+        return self.admin("SHOW %s" % what)
 
     def stop(self, hard=False):
         """Stop PgBouncer (SIGINT: at once; hard: SIGKILL, as when its host dies)."""
@@ -242,7 +246,9 @@ class Gateway:
         self.env = dict(os.environ)
         self.env.update({"LMS_LISTEN": "127.0.0.1:%d" % self.port, "LMS_LOG_LEVEL": "warn",
                          "LMS_THREADS": "256", "LMS_POOL_SIZE": "8",
-                         "LMS_LOGIN_RATE": "100000/min", "LMS_POOL_TIMEOUT_MS": "5000"})
+                         "LMS_LOGIN_RATE": "100000/min", "LMS_POOL_TIMEOUT_MS": "5000",
+                         # every client here is 127.0.0.1: no per-address connection cap
+                         "LMS_MAX_CLIENT_CONNECTIONS": "0"})
         self.env.update({k: str(v) for k, v in env.items()})
         self.bin = os.environ.get("LMS_GATEWAY_BIN", os.path.join(ROOT, "gateway", "lms-gateway"))
         self.proc = None
@@ -346,6 +352,13 @@ class Client:
         for c in self.conns.values():
             c.close()
         self.conns = {}
+
+
+def psql_value(conninfo, query):
+    """One value through any conninfo (e.g. through PgBouncer)."""
+    r = subprocess.run([os.path.join(BINDIR, "psql"), "-X", "-At", "-d", conninfo, "-c", query],
+                       capture_output=True, text=True)
+    return r.stdout.strip() if r.returncode == 0 else "error: " + r.stderr.strip()
 
 
 def make_primary_with_demo(path, *conf):
