@@ -194,6 +194,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     request_id_valid(s);
     parse_iso8601(s, &t);
     cookie_value(s, "access_token", &v, &vlen);
+    {
+        uint64_t lsn, again;
+        char text[24];
+
+        /* a WAL position (the lms_lsn cookie): what parses prints back the same */
+        if (lsn_parse(s, size, &lsn)) {
+            snprintf(text, sizeof(text), "%X/%X", (unsigned)(lsn >> 32), (unsigned)lsn);
+            CHECK(lsn_parse(text, strlen(text), &again) && again == lsn);
+        }
+    }
 
     split2(s, &a, &b);
     r = token_from_request(a, b, out, sizeof(out));
