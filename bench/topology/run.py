@@ -12,7 +12,7 @@ learners, an asynchronous hot standby by pg_basebackup -R, gateways, Debian's Pg
   3. 1,000 client connections from two gateways (LMS_POOL_SIZE=500 each) over PgBouncer's 20
      server connections: wrk on both at once, PgBouncer's own counts sampled during the run.
 Environment: BENCH_SECONDS (part 1, default 60), BENCH_VUS (1000), BENCH_WRK_SECONDS (15),
-K6 (default: k6 on PATH, else ../shared/tools/k6), BENCH_ONLY=1,2,3 to run a subset.
+K6 (default: k6 on PATH, else shared/tools/k6 beside the checkout), BENCH_ONLY=1,2,3 to run a subset.
 """
 import json
 import os
@@ -38,8 +38,11 @@ BOARDS = {"/api/v1/leaderboards/global", "/api/v1/leaderboards/courses/{id}"}
 
 
 def find_k6():
-    k6 = os.environ.get("K6") or shutil.which("k6") or os.path.join(ROOT, "..", "shared", "tools", "k6")
-    if not os.access(k6, os.X_OK):
+    # a checkout has shared/ beside it; a worktree one level further down
+    k6 = os.environ.get("K6") or shutil.which("k6") or next(
+        (p for p in (os.path.join(ROOT, "..", "shared", "tools", "k6"),
+                     os.path.join(ROOT, "..", "..", "shared", "tools", "k6")) if os.access(p, os.X_OK)), "")
+    if not k6 or not os.access(k6, os.X_OK):
         sys.exit("k6 not found: set K6=/path/to/k6 (it is not packaged for Debian)")
     return os.path.abspath(k6)
 
@@ -158,7 +161,7 @@ def seed_wrk_state(P, work, course, lessons, n=64):
     """tokens and ids for the wrk scripts of bench/wrk (learners 901..964, enrolled)."""
     state = os.path.join(work, "wrk-state")
     os.makedirs(state, exist_ok=True)
-    toks = P.sql("SET lms.bcrypt_cost = 4; SELECT body->>'access_token' FROM generate_series(901, %d) n, "
+    toks = P.sql("SET lms.bcrypt_cost = 4; SELECT (body::jsonb)->>'access_token' FROM generate_series(901, %d) n, "
                  "lms.api_auth_login(NULL, NULL, '{}', jsonb_build_object('email', "
                  "format('learner%%s@example.com', n), 'password', 'password123'))" % (900 + n))
     toks = [t for t in toks.splitlines() if len(t) > 20]
@@ -222,6 +225,11 @@ def part3(work, P, course, lessons):
                LMS_THREADS=700, LMS_POOL_TIMEOUT_MS=10000)
     g1 = topo.Gateway(work, "G1", **env).start()
     g2 = topo.Gateway(work, "G2", **env).start()
+    t0 = time.time()
+    while time.time() - t0 < 180 and min(g.gauge("lms_db_pool_live") or 0 for g in (g1, g2)) < 500:
+        time.sleep(0.5)
+    print("   both gateways' 500 pool connections live after %.1f s (the pool connects them in the "
+          "background)" % (time.time() - t0))
     rows, peak = [], {"clients": 0, "servers": 0, "waiting": 0, "stop": False}
 
     def sample():

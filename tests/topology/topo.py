@@ -270,6 +270,17 @@ class Gateway:
                 self.proc.kill()
                 self.proc.wait()
 
+    def gauge(self, name):
+        """One unlabelled gauge of /metrics (e.g. lms_db_pool_live)."""
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request("GET", "/metrics")
+        text = c.getresponse().read().decode()
+        c.close()
+        for line in text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+        return None
+
     def metrics(self):
         """lms_read_routing_total as {(route, target): count}."""
         c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
