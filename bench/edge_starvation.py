@@ -18,6 +18,7 @@ libpq variables of a database holding the extension (the gateway connects as lms
 Used by tests/edge (short phases) and `make bench-edge_starvation`.
 """
 import os
+import multiprocessing
 import re
 import resource
 import selectors
@@ -26,7 +27,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -107,16 +107,25 @@ def stop(proc):
             proc.wait()
 
 
-class Attacker(threading.Thread):
+class Attacker:
     """`n` connections from 127.0.0.1 kept open until stop(): idle ones send nothing,
     slowloris ones one byte of an endless header every `drip` seconds, busy ones GET /health
-    back to back (keep-alive). A connection the server closes is opened again."""
+    back to back (keep-alive). A connection the server closes is opened again. Runs in a
+    process of its own, so the second client's timings do not wait for this loop."""
 
     def __init__(self, port, n, mode, drip=3.0):
-        super().__init__(daemon=True)
         self.port, self.n, self.mode, self.drip = port, n, mode, drip
-        self.done = threading.Event()
+        self.done = multiprocessing.Event()
         self.opened = self.closed_by_server = self.answers = self.refused = 0
+
+    def start(self):
+        self.parent, child = multiprocessing.Pipe()
+        self.proc = multiprocessing.Process(target=self._main, args=(child,), daemon=True)
+        self.proc.start()
+
+    def _main(self, conn):
+        self.run()
+        conn.send((self.opened, self.closed_by_server, self.answers, self.refused))
 
     def _open(self, sel):
         s = socket.socket()
@@ -194,7 +203,11 @@ class Attacker(threading.Thread):
 
     def stop(self):
         self.done.set()
-        self.join(10)
+        if self.parent.poll(20):
+            self.opened, self.closed_by_server, self.answers, self.refused = self.parent.recv()
+        self.proc.join(10)
+        if self.proc.is_alive():
+            self.proc.kill()
 
 
 def victim(port, seconds, every, path="/api/v1/courses?limit=5", timeout=5.0):

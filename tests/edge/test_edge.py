@@ -24,6 +24,10 @@ DB = os.environ["EDGE_DB"]
 ROLE = os.environ["EDGE_ROLE"]
 PG = "host=%s port=%s dbname=%s" % (os.environ["PGHOST"], os.environ["PGPORT"], DB)
 
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import edge_starvation  # noqa: E402  (bench/edge_starvation.py: nginx, attackers, the second client)
+from edge_starvation import free_port  # noqa: E402
+
 TESTS = []
 
 
@@ -35,14 +39,6 @@ def test(fn):
 def check(cond, msg):
     if not cond:
         raise AssertionError(msg)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_http(port, proc=None, path="/health", timeout=10):
@@ -327,8 +323,6 @@ def access_log_never_writes_secrets():
 
 # ================================================================== the production edge (nginx)
 
-sys.path.insert(0, os.path.join(ROOT, "bench"))
-import edge_starvation  # noqa: E402  (bench/edge_starvation.py: starts nginx, attackers, victim)
 
 
 class Edge:
