@@ -275,13 +275,13 @@ def main():
     print("# load: %s" % open("/proc/loadavg").read().strip())
     all_met = True
     for target in targets:
-        gw = ng = None
+        gw = ng = gw_log = ng_dir = None
         try:
             behind = target == "nginx"
             gw, gw_port, gw_log = start_gateway(dburl, LMS_TRUST_PROXY="1" if behind else "0")
             port = gw_port
             if behind:
-                ng, port, _ = start_nginx(gw_port)
+                ng, port, ng_dir = start_nginx(gw_port)
             for mode in ("idle", "slowloris", "busy"):
                 r = run_phase(port, mode, seconds)
                 all_met &= r["met"]
@@ -293,6 +293,10 @@ def main():
         finally:
             stop(ng)
             stop(gw)
+            if gw_log:
+                os.unlink(gw_log)
+            if ng_dir:
+                shutil.rmtree(ng_dir, ignore_errors=True)
     print("# load: %s" % open("/proc/loadavg").read().strip())
     print("# command: DURATION=%g TARGETS='%s' bench/edge_starvation.sh" % (seconds, " ".join(targets)))
     return 0 if all_met else 1
