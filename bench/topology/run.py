@@ -72,6 +72,21 @@ def setup(work):
     return P, S, int(course), [int(x) for x in lessons.split(",")[:2]]
 
 
+def statuses(gws):
+    """{(method route, status): count} of both gateways (lms_http_requests_total)."""
+    out = {}
+    for g in gws:
+        c = topo.http.client.HTTPConnection("127.0.0.1", g.port, timeout=10)
+        c.request("GET", "/metrics")
+        for line in c.getresponse().read().decode().splitlines():
+            m = re.match(r'lms_http_requests_total\{route="([^"]*)",method="([^"]*)",status="(\d+)"\} (\d+)', line)
+            if m:
+                key = ("%s %s" % (m.group(2), m.group(1)), int(m.group(3)))
+                out[key] = out.get(key, 0) + int(m.group(4))
+        c.close()
+    return out
+
+
 def routing(gws):
     total = {}
     for g in gws:
@@ -103,6 +118,7 @@ def part1(work, P, S, course, lessons):
         if r.returncode not in (0, 99):
             print(r.stdout[-2000:], r.stderr[-2000:])
         after = routing([A, B])
+        bad = {k: v for k, v in statuses([A, B]).items() if k[1] >= 400}
         m = json.load(open(summary))["metrics"]
         count = lambda name: int(m.get(name, {}).get("count", 0))
         dur = m["http_req_duration"]
@@ -110,6 +126,9 @@ def part1(work, P, S, course, lessons):
               "p50 %.1f ms, p99 %.1f ms"
               % (count("pairs"), count("stale_reads"), count("failed_requests"), count("http_reqs"),
                  m["http_reqs"]["rate"], dur["med"], dur["p(99)"], ))
+        if bad:
+            print("   answers >= 400 (both gateways): " + ", ".join(
+                "%s %d: %d" % (k[0], k[1], v) for k, v in sorted(bad.items())))
         print("   standby replay lag sampled every 0.5 s on the primary: max %.1f ms, median %.1f ms"
               % lag_figures(lag))
         delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}

@@ -378,6 +378,8 @@ def make_primary_with_demo(path, *conf):
     p.sql("CREATE DATABASE %s" % DB, db="postgres")
     p.sql("SET client_min_messages = warning; CREATE EXTENSION lms CASCADE; "
           "CREATE EXTENSION IF NOT EXISTS pg_stat_statements; ALTER ROLE lms_gateway LOGIN")
+    # the demo's hashes have cost 4: at the default cost every login would re-hash its password
+    p.sql("ALTER DATABASE %s SET lms.bcrypt_cost = 4" % DB, db="postgres")
     p.psql_file(os.path.join(ROOT, "demo", "seed.sql"))
     return p
 
