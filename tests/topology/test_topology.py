@@ -9,7 +9,7 @@ Order (each part builds on the one before):
      read on B, by parallel learners; a client that drops cookies is the control (it must see
      stale data, or the test could not fail); reads without a position need no check;
   3. every read route answers on the standby; boards on the standby with the primary's worker
-     running and stopped (and a board never built);
+     running and stopped (and a board never built); the standby stopped and started again;
   4. PgBouncer 1.18 in transaction mode: LMS_PREPARE=off serves every route, two gateways share
      few server connections; the control (prepared statements) fails there;
   5. failover, asynchronous: writers log every acknowledged write, the standby's WAL receiver is
@@ -334,6 +334,27 @@ def part_missing_board(P, S, A, B, ins):
     P.sql("SELECT pg_reload_conf()", db="postgres")
 
 
+def part_standby_down(P, S, B, lr):
+    """The standby stopped: reads are answered by the primary; back when it is."""
+    S.stop()
+    codes = [lr.cl.request(B, "GET", "/api/v1/enrollments/me").status for _ in range(5)]
+    codes += [topo.Client().request(B, "GET", "/api/v1/courses").status for _ in range(5)]
+    away = metric_sum(B, targets={"primary_standby_unavailable"})
+    check(codes == [200] * 10 and away >= 10, "standby stopped: reads are answered by the "
+          "primary (10 of 10 answered 200)", "%s, %d sent to the primary" % (codes, away))
+    S.start()
+    S.wait_replay(P)
+    t0, before = time.time(), metric_sum(B, targets={"standby", "standby_checked"})
+    while time.time() - t0 < 10:
+        topo.Client().request(B, "GET", "/api/v1/courses")
+        if metric_sum(B, targets={"standby", "standby_checked"}) > before:
+            break
+        time.sleep(0.2)
+    check(metric_sum(B, targets={"standby", "standby_checked"}) > before,
+          "standby back: the gateway reads from it again without a restart (%.1f s)"
+          % (time.time() - t0))
+
+
 # ------------------------------------------------------------------ 4. PgBouncer
 
 def part_pgbouncer(work, P, S, lrs, course_id, lessons):
@@ -578,6 +599,7 @@ def main():
         lrs, course_id, lessons, admin, ins = part_read_your_writes(P, S, A, B)
         part_standby_reads(P, S, B, lrs, course_id, lessons[0], admin)
         part_missing_board(P, S, A, B, ins)
+        part_standby_down(P, S, B, lrs[2])
         part_pgbouncer(work, P, S, lrs, course_id, lessons)
         for g in gateways:
             g.stop()
