@@ -104,10 +104,11 @@ function focusHeading() {
 }
 
 setUnauthenticatedHandler(() => {
+  // several calls of one page may answer 401 together: the first one moves to sign-in
+  if (currentLocation().path === '/signin') return;
   const wasSignedIn = !!session.user;
   setUser(null);
-  const next = currentLocation().path;
-  navigate('/signin', { next: next === '/signin' ? undefined : location.hash.slice(1), why: wasSignedIn ? 'expired' : undefined }, { replace: true });
+  navigate('/signin', { next: location.hash.slice(1), why: wasSignedIn ? 'expired' : undefined }, { replace: true });
 });
 
 async function boot() {

@@ -73,6 +73,7 @@ done
 curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 || { tail -20 "$work/gateway.log" >&2; fail_early "the gateway did not start"; }
 
 mkdir -p "$artifacts"
+rm -f "$artifacts"/*.png
 LMS_BASE="http://127.0.0.1:$port" LMS_CHROMIUM="$chromium" LMS_PAGES_ARTIFACTS="$artifacts" \
 LMS_PAGES_UPDATE_DOCS="${LMS_PAGES_UPDATE_DOCS:-}" LMS_ROOT="$root" \
   node "$here/suite.mjs"

@@ -131,11 +131,16 @@ async function check(name, fn) {
   }
 }
 
-async function signIn(page, email) {
-  await page.goto(`${BASE}/#/signin`);
+/** Fill and send the sign-in form the page shows. */
+async function submitSignIn(page, email) {
   await page.fill('#email', email);
   await page.fill('#password', PASSWORD);
   await page.click('#signin-form button[type=submit]');
+}
+
+async function signIn(page, email) {
+  await page.goto(`${BASE}/#/signin`);
+  await submitSignIn(page, email);
   await page.waitForSelector('#signout');
 }
 
@@ -516,17 +521,26 @@ async function run() {
     await shootBoth(open, p, 'audit', 'table');
   });
 
-  await check('roles: a learner opening the operator page is told, an anonymous visitor is sent to sign in', async (open) => {
+  await check('roles and session: anonymous visitors sign in first, a learner is told the operator page is not theirs, an ended session returns to sign-in and back', async (open) => {
     const p = await open();
     const { page } = p;
     await page.goto(`${BASE}/#/operate`);
     await page.waitForSelector('#signin-form');
     assert(page.url().includes('#/signin?next=%2Foperate'), `anonymous visitor at ${page.url()}`);
-    await page.fill('#email', LEARNER);
-    await page.fill('#password', PASSWORD);
-    await page.click('#signin-form button[type=submit]');
+    await submitSignIn(page, LEARNER);
     await page.waitForSelector('[role=alert]');
     assert(/for admin accounts/.test(await page.locator('[role=alert]').innerText()), 'the not-allowed message');
+    // the session ends elsewhere (the token revoked): the next call's 401 leads to sign-in and back
+    const token = (await p.context.cookies()).find((c) => c.name === 'access_token').value;
+    eq((await fetch(`${BASE}/api/v1/auth/logout`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })).status, 204, 'token revoked');
+    const ended = p.expect(401, '/api/v1/');
+    await page.goto(`${BASE}/#/learn`);
+    await page.waitForSelector('#signin-form .notice');
+    assert(/session has ended/.test(await page.locator('#signin-form .notice').innerText()), 'the session-ended notice');
+    assert(ended.seen >= 1, 'a 401 was answered');
+    await submitSignIn(page, LEARNER);
+    await page.waitForSelector('#my-courses');
+    assert(page.url().endsWith('#/learn'), `back at ${page.url()} after signing in again`);
     await page.click('#signout');
     await page.waitForSelector('#signin-form');
     eq(await page.evaluate(() => localStorage.getItem('lms.user')), null, 'signed out');
