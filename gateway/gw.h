@@ -243,7 +243,7 @@ void http_init(void);
 /* ---------------------------------------------------------------- static pages (pages.c) */
 
 int pages_init(const char *dir, char *err, size_t errsz);
-int pages_serve(struct mg_connection *conn);
+int pages_serve(struct mg_connection *conn, size_t *bytes);
 
 /* the OpenAPI document, embedded at build time (openapi.c) */
 extern const char gw_openapi[];

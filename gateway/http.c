@@ -829,6 +829,11 @@ http_handle(struct mg_connection *conn, void *cbdata)
         send_problem(&r, 400, "invalid_body", "The request body ended early.", NULL, NULL);
         goto done;
     }
+    /* a file of the pages folder (pages.c), when one is configured */
+    if ((r.status = pages_serve(conn, &r.bytes)) != 0) {
+        r.metric_route = MR_PAGES;
+        goto done;
+    }
     ops = is_ops_path(path);
     if (ops) {
         r.metric_route = ops;

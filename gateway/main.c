@@ -324,14 +324,11 @@ log_message(const struct mg_connection *conn, const char *message)
     return 1;
 }
 
-/* civetweb logs nothing else on its own; the access log is ours (http.c). A path that names
- * one of the static pages (pages.c) is answered from the pages folder, anything else by the API. */
+/* civetweb logs nothing else on its own; the access log is ours (http.c). */
 static int
 begin_request(struct mg_connection *conn)
 {
-    int status = pages_serve(conn);
-
-    return status ? status : http_handle(conn, NULL);
+    return http_handle(conn, NULL);
 }
 
 int

@@ -12,8 +12,9 @@
  * resolved file must still lie inside the folder (a symlink cannot lead out). Answers carry
  * an ETag (304 on a match), `Cache-Control: no-cache` (a browser revalidates, so a deployed
  * change shows at once) and a Content-Security-Policy that lets a page load only its own
- * files and call only its own origin. Each answer is one mg_write with an exact length, and
- * is counted under the "pages" slot of the metrics.
+ * files and call only its own origin. Each answer is one mg_write with an exact length.
+ * http.c calls this after the checks every request head gets, and counts the answer under
+ * the "pages" slot of the metrics and in the access log.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,16 +120,6 @@ pages_file_for(const char *path, char *out, size_t outsz, const char **ctype)
     return NULL;
 }
 
-/* Milliseconds since t0, for the metrics. */
-static double
-since_ms(const struct timespec *t0)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - t0->tv_sec) * 1e3 + (double)(t.tv_nsec - t0->tv_nsec) / 1e6;
-}
-
 /*
  * Open `rel` inside the folder and read it whole. Returns the malloc'd content (NULL when it
  * is not a regular file inside the folder or cannot be read) and fills *st.
@@ -172,18 +163,18 @@ read_page(const char *rel, struct stat *st)
 }
 
 /*
- * civetweb's begin_request comes here first. Returns the status written when the request was
- * a page, 0 when it is the API's to answer.
+ * Called by http_handle once the request head passed its checks (framing, size, the
+ * address's connection limit) and before routing. Returns the status written when the
+ * request was a page (and the body bytes sent), 0 when it is the API's to answer.
  */
 int
-pages_serve(struct mg_connection *conn)
+pages_serve(struct mg_connection *conn, size_t *bytes)
 {
     const struct mg_request_info *ri = mg_get_request_info(conn);
     const char *method = ri->request_method ? ri->request_method : "";
     const char *path = ri->local_uri_raw ? ri->local_uri_raw : "";
     const char *ctype = NULL;
     char rel[PAGE_PATH_MAX + 16], etag[40], date[64];
-    struct timespec t0;
     struct stat st;
     struct sbuf b = {0};
     struct tm tm;
@@ -195,7 +186,6 @@ pages_serve(struct mg_connection *conn)
         return 0;
     if (!pages_file_for(path, rel, sizeof(rel), &ctype))
         return 0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     data = read_page(rel, &st);
     if (!data)
         return 0;
@@ -220,6 +210,7 @@ pages_serve(struct mg_connection *conn)
     sb_printf(&b, "ETag: %s\r\nCache-Control: no-cache\r\n" SECURITY_HEADERS "\r\n", etag);
     if (status == 200 && !head)
         sb_append(&b, data, (size_t)st.st_size);
+    *bytes = status == 200 && !head ? (size_t)st.st_size : 0;
     free(data);
     if (b.oom) {
         sb_free(&b);
@@ -227,6 +218,5 @@ pages_serve(struct mg_connection *conn)
     }
     mg_write(conn, b.data, b.len);
     sb_free(&b);
-    metrics_observe(MR_PAGES, status, since_ms(&t0));
     return status;
 }

@@ -5,6 +5,7 @@
 #   tests/pages/run.sh                       (make test runs it; needs nothing running)
 #   LMS_PAGES_ARTIFACTS=DIR tests/pages/run.sh    where the screenshots go (default tests/pages/artifacts)
 #   LMS_PAGES_UPDATE_DOCS=1 tests/pages/run.sh    also refresh the set kept in docs/screenshots/
+#   LMS_PAGES_ONLY=REGEX tests/pages/run.sh       only the checks whose name matches
 #
 # What it starts: a private cluster in a temporary folder (devenv/cluster.sh, unix socket only,
 # `lms` preloaded like the demo), the demo data (demo/seed.sql, demo/activity.sql), and lms-gateway on a free
@@ -75,10 +76,21 @@ curl -fs "http://127.0.0.1:$port/ready" >/dev/null 2>&1 || { tail -20 "$work/gat
 mkdir -p "$artifacts"
 rm -f "$artifacts"/*.png
 LMS_BASE="http://127.0.0.1:$port" LMS_CHROMIUM="$chromium" LMS_PAGES_ARTIFACTS="$artifacts" \
-LMS_PAGES_UPDATE_DOCS="${LMS_PAGES_UPDATE_DOCS:-}" LMS_ROOT="$root" \
-  node "$here/suite.mjs"
-rc=$?
-if [ $rc -ne 0 ]; then
+LMS_PAGES_UPDATE_DOCS="${LMS_PAGES_UPDATE_DOCS:-}" LMS_PAGES_ONLY="${LMS_PAGES_ONLY:-}" LMS_ROOT="$root" \
+  node "$here/suite.mjs" | tee "$work/suite.out" | grep -vE '^[0-9]+ passed, [0-9]+ failed$'
+read -r passed failed < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/p' "$work/suite.out" | tail -1)
+passed=${passed:-0}; failed=${failed:-1}
+
+# the gateway stops cleanly and, under the sanitizers (LMS_GATEWAY_BIN=...-asan), reported nothing
+kill -TERM "$gw"; wait "$gw"; rc=$?; gw=""
+if [ $rc = 0 ] && ! grep -q -E "(Address|Leak|Thread)Sanitizer|runtime error:" "$work/gateway.log"; then
+  echo "ok   the gateway stopped cleanly (exit 0, no sanitizer report)"; passed=$((passed + 1))
+else
+  echo "FAIL the gateway: exit status $rc"; grep -A30 -E "Sanitizer|runtime error" "$work/gateway.log" | head -60
+  failed=$((failed + 1))
+fi
+if [ "$failed" -ne 0 ]; then
   echo "--- gateway log (last 20 lines) ---"; tail -20 "$work/gateway.log"
 fi
-exit $rc
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
