@@ -371,13 +371,14 @@ async function run() {
     await page.goto(`${BASE}/#/learn/lessons/${VIDEO_LESSON}`);
     await page.waitForSelector('#play');
     await page.selectOption('#speed', '4');
-    const first = page.waitForRequest((r) => r.url().endsWith(`/progress/lessons/${VIDEO_LESSON}`) && r.method() === 'POST', { timeout: 8000 });
+    const first = page.waitForRequest((r) => r.url().endsWith(`/progress/lessons/${VIDEO_LESSON}`) && r.method() === 'POST', { timeout: 15000 });
     const t0 = Date.now();
     await page.locator('#play').focus();
     await page.keyboard.press('Space');
     const r1 = await first;
     const waited = Date.now() - t0;
-    assert(waited >= 4500 && waited < 7500, `the first report came after ${waited} ms (every 5 s)`);
+    // not before 5 s of playing (less the time the key press takes to arrive); a busy machine may be late
+    assert(waited >= 4500 && waited < 10000, `the first report came after ${waited} ms (every 5 s)`);
     const b1 = JSON.parse(r1.postData());
     assert(b1.last_position_seconds >= 16 && b1.watched_seconds >= 16, `after 5 s at 4× the report says ${JSON.stringify(b1)}`);
     await page.waitForSelector('#save-status:has-text("Progress saved")');
