@@ -432,6 +432,26 @@ async function run() {
     eq(refused.seen, 1, 'the refusal seen');
   });
 
+  await check('catalog: an anonymous visitor searches the courses and is offered to sign in to enroll', async (open) => {
+    const p = await open(NARROW);
+    const { page } = p;
+    await page.goto(`${BASE}/#/courses`);
+    await page.waitForSelector('.course-card');
+    const all = await (await fetch(`${BASE}/api/v1/courses?limit=12`)).json();
+    eq(await page.locator('.course-card').count(), all.items.length, 'courses listed');
+    await page.fill('#course-search', 'sql');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => location.hash.includes('q=sql'));
+    const found = await (await fetch(`${BASE}/api/v1/courses?limit=12&q=sql`)).json();
+    await page.waitForFunction((n) => document.querySelectorAll('.course-card').length === n, found.items.length);
+    const first = found.items[0];
+    await page.click(`a[href="#/learn/courses/${first.id}"]`);
+    await page.waitForSelector('#course-actions a.btn-primary');
+    assert(/Sign in to enroll/.test(await page.locator('#course-actions').innerText()), 'offered to sign in');
+    eq(await page.locator('ol.lessons li').count(), first.lesson_count, 'the outline lists every lesson');
+    await shoot(page, 'course', NARROW.width);
+  });
+
   await check('learner: leaderboards, around me, by week and by course', async (open) => {
     const p = await open();
     const { page } = p;
