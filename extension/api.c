@@ -1,97 +1,16 @@
 /*
  * api.c
- *	  Shared machinery of the C API functions and the C core: SPI plans prepared once per
- *	  backend, typed column reads, and lms.api_response values.
+ *	  What the C API functions share: lms.api_response values (success and problem documents)
+ *	  and the path argument's id.
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 
 #include "api.h"
 #include "json_out.h"
-
-/*
- * Prepare a statement once per backend. Plans survive DROP/CREATE EXTENSION: the plan cache
- * re-analyzes the saved query text when the objects it uses change.
- */
-SPIPlanPtr
-lms_plan(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *types)
-{
-	SPIPlanPtr	plan;
-
-	if (*slot != NULL)
-		return *slot;
-	plan = SPI_prepare(sql, nargs, (Oid *) types);
-	if (plan == NULL)
-		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-	if (SPI_keepplan(plan) != 0)
-		elog(ERROR, "SPI_keepplan failed");
-	*slot = plan;
-	return plan;
-}
-
-int
-lms_exec(SPIPlanPtr plan, Datum *args, const char *nulls, bool read_only, long count)
-{
-	int			rc = SPI_execute_plan(plan, args, nulls, read_only, count);
-
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
-	return rc;
-}
-
-bool
-lms_col_isnull(int row, int col)
-{
-	bool		isnull;
-
-	(void) SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-	return isnull;
-}
-
-int64
-lms_col_int64(int row, int col, int64 if_null)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-
-	return isnull ? if_null : DatumGetInt64(d);
-}
-
-int32
-lms_col_int32(int row, int col, int32 if_null)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-
-	return isnull ? if_null : DatumGetInt32(d);
-}
-
-bool
-lms_col_bool(int row, int col, bool if_null)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, &isnull);
-
-	return isnull ? if_null : DatumGetBool(d);
-}
-
-TimestampTz
-lms_col_ts(int row, int col, bool *isnull)
-{
-	Datum		d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
-
-	return *isnull ? 0 : DatumGetTimestampTz(d);
-}
-
-char *
-lms_col_text(int row, int col)
-{
-	return SPI_getvalue(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col);
-}
 
 /*
  * Build the (status, body) composite the calling convention prescribes.

@@ -14,6 +14,8 @@
 #include "identity.h"
 #include "json_out.h"
 #include "progress.h"
+#include "progress_answer.h"
+#include "rules.h"
 
 static void
 add_error(StringInfo errs, const char *field, const char *message)
@@ -71,7 +73,7 @@ body_seconds(Jsonb *body, const char *key, int32 *out)
 		else
 		{
 			acc = acc * 10 + (*p - '0');
-			if (acc > PG_INT32_MAX)
+			if (acc > LMS_SECONDS_MAX)
 				return false;
 		}
 	}
@@ -90,6 +92,8 @@ lms_api_progress_record(PG_FUNCTION_ARGS)
 {
 	LmsCaller	caller;
 	LmsProgressInput in;
+	LmsProgressAnswer ans;
+	LmsScore	score;
 	Jsonb	   *body;
 	JsonbValue *v;
 	StringInfoData errs;
@@ -119,16 +123,10 @@ lms_api_progress_record(PG_FUNCTION_ARGS)
 	v = body_field(body, "completion_percentage");
 	if (v != NULL)
 	{
-		Datum		n = NumericGetDatum(v->val.numeric);
-
-		if (v->type != jbvNumeric ||
-			DatumGetBool(DirectFunctionCall2(numeric_lt, n,
-											 DirectFunctionCall1(int4_numeric, Int32GetDatum(0)))) ||
-			DatumGetBool(DirectFunctionCall2(numeric_gt, n,
-											 DirectFunctionCall1(int4_numeric, Int32GetDatum(100)))))
+		if (v->type != jbvNumeric || !lms_percentage_in_range(NumericGetDatum(v->val.numeric)))
 			add_error(&errs, "completion_percentage", "must be a number from 0 to 100");
 		else
-			in.percent_hundredths = lms_percent_hundredths(n);
+			in.percent_hundredths = lms_percentage_hundredths(NumericGetDatum(v->val.numeric));
 	}
 	in.completed = -1;
 	v = body_field(body, "completed");
@@ -146,8 +144,7 @@ lms_api_progress_record(PG_FUNCTION_ARGS)
 									"The request has invalid fields.", errs.data));
 	}
 
-	initStringInfo(&out);
-	r = lms_progress_record(&in, &out);
+	r = lms_progress_record(&in, &ans, &score);
 	switch (r)
 	{
 		case LMS_PROGRESS_OK:
@@ -166,5 +163,7 @@ lms_api_progress_record(PG_FUNCTION_ARGS)
 										"[{\"field\":\"completed\",\"message\":\"applies to text lessons only\"}]"));
 	}
 	/* compact JSON straight from the builder: no jsonb round trip on the hottest route */
+	initStringInfo(&out);
+	lms_progress_answer_text(&out, &ans, &score);
 	PG_RETURN_DATUM(lms_response(fcinfo, 200, out.data));
 }

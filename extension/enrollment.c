@@ -1,6 +1,7 @@
 /*
  * enrollment.c
- *	  The enrollment core: the lesson access check, lms.is_enrolled, enroll and drop.
+ *	  The enrollment core: the lesson access check, lms.is_enrolled, enroll and drop (the rules
+ *	  they apply, access and liveness, are rules.c's).
  *
  * Capacity is never exceeded: a seat is taken by a guarded UPDATE of the course row
  * (seats_taken < capacity), never by counting then inserting. Lock order is the house one:
@@ -17,65 +18,9 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "api.h"
-#include "enrollment.h"
 #include "lms.h"
-
-bool
-lms_enrollment_live(const char *status, bool expires_isnull, TimestampTz expires_at,
-					TimestampTz now)
-{
-	if (status == NULL)
-		return false;
-	if (strcmp(status, "completed") == 0)
-		return true;
-	return strcmp(status, "active") == 0 && (expires_isnull || expires_at > now);
-}
-
-/*
- * The lesson access rules in one place (used by lms.lesson_access and by the progress
- * write): staff see everything, unpublished content does not exist for others, previews are
- * open, then a live enrollment, then the lesson's availability date.
- */
-LmsAccess
-lms_access_decide(bool staff, bool anonymous, bool lesson_published, bool course_published,
-				  bool is_preview, const char *enroll_status, bool expires_isnull,
-				  TimestampTz expires_at, bool avail_isnull, TimestampTz available_from,
-				  TimestampTz now)
-{
-	if (staff)
-		return LMS_ACCESS_OK;
-	if (!lesson_published || !course_published)
-		return LMS_ACCESS_NOT_FOUND;
-	if (is_preview)
-		return LMS_ACCESS_OK;
-	if (anonymous)
-		return LMS_ACCESS_UNAUTHENTICATED;
-	if (!lms_enrollment_live(enroll_status, expires_isnull, expires_at, now))
-		return LMS_ACCESS_NOT_ENROLLED;
-	if (!avail_isnull && available_from > now)
-		return LMS_ACCESS_LOCKED;
-	return LMS_ACCESS_OK;
-}
-
-const char *
-lms_access_code(LmsAccess a)
-{
-	switch (a)
-	{
-		case LMS_ACCESS_OK:
-			return "ok";
-		case LMS_ACCESS_NOT_FOUND:
-			return "not_found";
-		case LMS_ACCESS_UNAUTHENTICATED:
-			return "unauthenticated";
-		case LMS_ACCESS_NOT_ENROLLED:
-			return "not_enrolled";
-		case LMS_ACCESS_LOCKED:
-			return "lesson_locked";
-	}
-	return "not_found";
-}
+#include "plans.h"
+#include "rules.h"
 
 static SPIPlanPtr access_plan = NULL;
 static SPIPlanPtr is_enrolled_plan = NULL;
@@ -101,8 +46,7 @@ lms_lesson_access(PG_FUNCTION_ARGS)
 	if (anonymous)
 		nulls[0] = 'n';
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	lms_spi_connect();
 	lms_plan(&access_plan,
 			 "SELECT l.is_published, c.is_published, l.is_preview, l.available_from, "
 			 "       (c.instructor_id = $1 OR u.role = 'admin'), e.status, e.expires_at "
@@ -141,8 +85,7 @@ lms_is_enrolled(PG_FUNCTION_ARGS)
 	Datum		args[2] = {PG_GETARG_DATUM(0), PG_GETARG_DATUM(1)};
 	bool		live = false;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	lms_spi_connect();
 	lms_plan(&is_enrolled_plan,
 			 "SELECT status, expires_at FROM lms.enrollments WHERE user_id = $1 AND course_id = $2",
 			 2, types);
@@ -304,8 +247,7 @@ lms_enroll(PG_FUNCTION_ARGS)
 		elog(ERROR, "lms.enroll must return a composite");
 	tupdesc = BlessTupleDesc(tupdesc);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	lms_spi_connect();
 
 	/* 1. the course row, locked; unpublished courses do not exist for enrolling */
 	if (!lock_course(course_id, &course) || !course.published)
@@ -431,8 +373,7 @@ lms_unenroll(PG_FUNCTION_ARGS)
 	TimestampTz now = lms_now();
 	bool		dropped = false;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	lms_spi_connect();
 	if (lock_course(course_id, NULL) && lock_own(user_id, course_id))
 	{
 		int64		id = lms_col_int64(0, 1, 0);

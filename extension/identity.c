@@ -16,8 +16,9 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "lms.h"
 #include "identity.h"
+#include "lms.h"
+#include "plans.h"
 
 /* Longest token we bother hashing; ours are 43 characters. */
 #define LMS_TOKEN_MAX_LEN 512
@@ -51,10 +52,10 @@ lms_token_hash(const char *token, size_t len, uint8 *out)
 void
 lms_resolve_caller(text *token, LmsCaller *caller)
 {
+	static const Oid types[2] = {BYTEAOID, TIMESTAMPTZOID};
 	uint8		hash[LMS_TOKEN_HASH_LEN];
 	bytea	   *hash_datum;
 	Datum		args[2];
-	int			rc;
 	size_t		len;
 
 	caller->user_id = 0;
@@ -70,37 +71,20 @@ lms_resolve_caller(text *token, LmsCaller *caller)
 	SET_VARSIZE(hash_datum, VARHDRSZ + LMS_TOKEN_HASH_LEN);
 	memcpy(VARDATA(hash_datum), hash, LMS_TOKEN_HASH_LEN);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (caller_plan == NULL)
-	{
-		Oid			types[2] = {BYTEAOID, TIMESTAMPTZOID};
-		SPIPlanPtr	plan;
-
-		plan = SPI_prepare("SELECT s.user_id, u.role FROM lms.sessions s "
-						   "JOIN lms.users u ON u.id = s.user_id "
-						   "WHERE s.token_hash = $1 AND s.revoked_at IS NULL "
-						   "AND s.expires_at > $2 AND u.status = 'active'",
-						   2, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		caller_plan = plan;
-	}
+	lms_spi_connect();
+	lms_plan(&caller_plan,
+			 "SELECT s.user_id, u.role FROM lms.sessions s "
+			 "JOIN lms.users u ON u.id = s.user_id "
+			 "WHERE s.token_hash = $1 AND s.revoked_at IS NULL "
+			 "AND s.expires_at > $2 AND u.status = 'active'",
+			 2, types);
 	args[0] = PointerGetDatum(hash_datum);
 	args[1] = TimestampTzGetDatum(lms_now());
-	rc = SPI_execute_plan(caller_plan, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "token lookup failed: %s", SPI_result_code_string(rc));
+	lms_exec_expect(caller_plan, args, NULL, true, 1, SPI_OK_SELECT, "look the token up");
 	if (SPI_processed == 1)
 	{
-		bool		isnull;
-		Datum		d;
-
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		caller->user_id = DatumGetInt64(d);
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		strlcpy(caller->role, TextDatumGetCString(d), sizeof(caller->role));
+		caller->user_id = lms_col_int64(0, 1, 0);
+		strlcpy(caller->role, lms_col_text(0, 2), sizeof(caller->role));
 	}
 	SPI_finish();
 }

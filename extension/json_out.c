@@ -69,20 +69,9 @@ lms_json_bool(StringInfo buf, bool v)
 	appendStringInfoString(buf, v ? "true" : "false");
 }
 
-/* part/whole*100 with two decimals, rounded half up; matches round(x, 2) in SQL for x >= 0. */
 void
-lms_json_percent(StringInfo buf, int64 part, int64 whole)
+lms_json_hundredths(StringInfo buf, int64 hundredths)
 {
-	int64		hundredths;
-
-	if (whole <= 0 || part <= 0)
-	{
-		appendStringInfoString(buf, "0.00");
-		return;
-	}
-	if (part > whole)
-		part = whole;
-	hundredths = (part * 20000 + whole) / (2 * whole);
 	appendStringInfo(buf, INT64_FORMAT ".%02d", hundredths / 100, (int) (hundredths % 100));
 }
 

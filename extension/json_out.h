@@ -16,8 +16,8 @@ extern void lms_json_str(StringInfo buf, const char *s);	/* escaped string or nu
 extern void lms_json_ts(StringInfo buf, TimestampTz ts, bool isnull);	/* ISO 8601 UTC or null */
 extern void lms_json_int(StringInfo buf, int64 v);
 extern void lms_json_bool(StringInfo buf, bool v);
-/* percentage with two decimals from a ratio part/whole (0.00 when whole is 0), rounded half up */
-extern void lms_json_percent(StringInfo buf, int64 part, int64 whole);
+/* a number of hundredths (0 or more) as a decimal with two digits: 1234 -> 12.34 */
+extern void lms_json_hundredths(StringInfo buf, int64 hundredths);
 /* Parse JSON text into a jsonb datum (and so normalize its layout). */
 extern Datum lms_json_to_jsonb(const char *json);
 extern char *lms_jsonb_to_text(Datum jsonb);

@@ -1,6 +1,8 @@
 /*
  * lms.c
- *	  Module entry point: GUC definitions and the extension's clock.
+ *	  Module entry point: every setting, the leaderboard worker's registration and the
+ *	  extension's clock. It calls no other file of the extension (the worker is registered by
+ *	  its function's name), so every file may call it.
  */
 #include "postgres.h"
 
@@ -10,15 +12,19 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "access/xact.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
 
 #include "lms.h"
-#include "leaderboard.h"
 
 PG_MODULE_MAGIC;
 
 int			lms_completion_threshold = 90;
 int			lms_token_ttl_seconds = 86400;
 int			lms_bcrypt_cost = 10;
+int			lms_leaderboard_refresh_interval_ms = 2000;
+char	   *lms_leaderboard_database = NULL;
+bool		lms_worker_registered = false;
 
 static char *clock_override_text = NULL;
 static bool clock_override_set = false;
@@ -57,11 +63,31 @@ assign_clock_override(const char *newval, void *extra)
 		clock_override_value = *(TimestampTz *) extra;
 }
 
+/*
+ * Ask the postmaster for the leaderboard worker (worker.c), by its function's name.
+ */
+static void
+register_worker(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	strlcpy(worker.bgw_library_name, "lms", BGW_MAXLEN);
+	strlcpy(worker.bgw_function_name, "lms_leaderboard_worker_main", BGW_MAXLEN);
+	strlcpy(worker.bgw_name, "lms leaderboard refresher", BGW_MAXLEN);
+	strlcpy(worker.bgw_type, "lms leaderboard refresher", BGW_MAXLEN);
+	RegisterBackgroundWorker(&worker);
+}
+
 void		_PG_init(void);
 
 /*
- * Define the extension's settings. Every one is superuser-only: the gateway's role must not
- * be able to change how progress completes or how long tokens live.
+ * Define the extension's settings, and the worker when preloaded. Every setting is
+ * superuser-only: the gateway's role must not be able to change how progress completes or
+ * how long tokens live.
  */
 void
 _PG_init(void)
@@ -84,7 +110,23 @@ _PG_init(void)
 							   NULL, &clock_override_text, "",
 							   PGC_SUSET, 0,
 							   check_clock_override, assign_clock_override, NULL);
-	lms_gamification_init();	/* leaderboard GUCs; the worker when preloaded */
+	DefineCustomIntVariable("lms.leaderboard_refresh_interval",
+							"How often changed leaderboards are refreshed, and the age after which a read refreshes a changed board.",
+							"0 makes every read of a changed board refresh it.",
+							&lms_leaderboard_refresh_interval_ms, 2000, 0, 3600 * 1000,
+							PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomStringVariable("lms.leaderboard_database",
+							   "Database in which the leaderboard worker refreshes the boards.",
+							   "Used only when lms is in shared_preload_libraries.",
+							   &lms_leaderboard_database, "postgres",
+							   /* a postmaster setting can only be defined while preloading */
+							   process_shared_preload_libraries_in_progress ? PGC_POSTMASTER : PGC_SUSET,
+							   0, NULL, NULL, NULL);
+	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
+	{
+		register_worker();
+		lms_worker_registered = true;	/* inherited by every backend */
+	}
 	MarkGUCPrefixReserved("lms");
 }
 

@@ -1,6 +1,7 @@
 /*
  * lms.h
- *	  Declarations shared by the lms extension's C files: GUCs and the clock.
+ *	  Declarations shared by the lms extension's C files: the settings, the worker's
+ *	  registration and the clock (lms.c, which calls no other file of the extension).
  *
  * Each subsystem has its own header (identity.h, progress.h, ...); this one holds only what
  * every file needs.
@@ -16,6 +17,11 @@
 extern int	lms_completion_threshold;	/* lms.completion_threshold, percent */
 extern int	lms_token_ttl_seconds;	/* lms.token_ttl */
 extern int	lms_bcrypt_cost;	/* lms.bcrypt_cost */
+extern int	lms_leaderboard_refresh_interval_ms;	/* lms.leaderboard_refresh_interval */
+extern char *lms_leaderboard_database;	/* lms.leaderboard_database */
+
+/* True in every backend of a server where _PG_init registered the leaderboard worker. */
+extern bool lms_worker_registered;
 
 /* The extension's "now": the transaction start, or lms.clock_override when set. */
 extern TimestampTz lms_now(void);

@@ -1,13 +1,16 @@
 /*
  * progress.h
- *	  The progress write path: one call records a learner's progress on a lesson, completes it
- *	  exactly once, and keeps lesson, module and course counters right in O(1).
+ *	  The progress write (progress.c): one call records a learner's progress on a lesson,
+ *	  completes it exactly once, and keeps lesson, module and course counters right in O(1).
+ *	  Its answer is data; progress_answer.c renders it.
  */
 #ifndef LMS_PROGRESS_H
 #define LMS_PROGRESS_H
 
 #include "postgres.h"
-#include "lib/stringinfo.h"
+#include "utils/timestamp.h"
+
+#include "scoring.h"
 
 typedef enum LmsProgressResult
 {
@@ -28,13 +31,40 @@ typedef struct LmsProgressInput
 	int			completed;		/* -1 absent, 0 false, 1 true */
 } LmsProgressInput;
 
-/*
- * Record one progress write and append the contract's answer document (JSON text) to out.
- * Returns what happened; out is only written for LMS_PROGRESS_OK.
- */
-extern LmsProgressResult lms_progress_record(const LmsProgressInput *in, StringInfo out);
+/* The answer's values (the contract's progress document, before rendering). */
+typedef struct LmsProgressAnswer
+{
+	int64		lesson_id;
+	int32		watched;
+	int32		position;
+	int32		pct_hundredths;
+	bool		done;
+	bool		at_null;
+	TimestampTz at;
+	int64		course_id;
+	int32		completed_lessons;
+	int32		lesson_count;
+	char		status[16];
+} LmsProgressAnswer;
 
-/* A completion percentage (numeric, already range-checked) in hundredths, rounded. */
-extern int32 lms_percent_hundredths(Datum numeric);
+/* What a completion did, for the callers that need more than the document. */
+typedef struct LmsCompletion
+{
+	bool		lesson_completed;	/* this call flipped is_completed */
+	bool		course_completed;	/* this call completed the enrollment */
+} LmsCompletion;
+
+/*
+ * Record one progress write with its scoring. ans and score are filled for LMS_PROGRESS_OK.
+ */
+extern LmsProgressResult lms_progress_record(const LmsProgressInput *in, LmsProgressAnswer *ans,
+											 LmsScore *score);
+
+/*
+ * The quiz pass: the lesson completes whatever its kind through the same exactly-once path;
+ * done says what this call completed (all false unless LMS_PROGRESS_OK).
+ */
+extern LmsProgressResult lms_progress_complete_lesson(int64 user_id, int64 lesson_id,
+													  LmsScore *score, LmsCompletion *done);
 
 #endif							/* LMS_PROGRESS_H */

@@ -11,25 +11,26 @@
  * the lock order requires); achievements are granted with ON CONFLICT too and evaluated in a
  * loop until nothing changes, since an achievement's points can make a points_total one true.
  *
- * Every statement is an SPI plan prepared once per backend (SPI_prepare + SPI_keepplan).
+ * Every statement is an SPI plan prepared once per backend (plans.c). What a request awarded is
+ * returned as data (LmsScore); the API layer renders it.
  */
 #include "postgres.h"
 
 #include "access/xact.h"
-
-#include <math.h>
-
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
-#include "utils/json.h"
 #include "utils/numeric.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "direct.h"
 #include "lms.h"
+#include "plans.h"
+#include "rules.h"
 #include "scoring.h"
 
 #define STREAK_BONUS_POINTS 50
@@ -51,56 +52,6 @@ static SPIPlanPtr plan_achieve = NULL;
 static SPIPlanPtr plan_finish = NULL;
 static SPIPlanPtr plan_user = NULL;
 
-/*
- * Prepare a statement once and keep it; the caller is connected to SPI.
- */
-static SPIPlanPtr
-keep_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *argtypes)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	p = SPI_prepare(sql, nargs, argtypes);
-
-		if (p == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql, SPI_result_code_string(SPI_result));
-		SPI_keepplan(p);
-		*slot = p;
-	}
-	return *slot;
-}
-
-/*
- * Level n starts at 100*n*(n-1)/2 points. Solved with a square root, then corrected in integer
- * arithmetic so the boundaries (99/100, 299/300, ...) are exact.
- */
-int32
-lms_level_for_points(int64 points)
-{
-	int64		n;
-
-	if (points < 100)
-		return 1;
-	n = (int64) ((1.0 + sqrt(1.0 + 8.0 * (double) points / 100.0)) / 2.0);
-	if (n < 1)
-		n = 1;
-	while (n > 1 && 50 * n * (n - 1) > points)
-		n--;
-	while (50 * (n + 1) * n <= points)
-		n++;
-	return (int32) n;
-}
-
-PG_FUNCTION_INFO_V1(lms_level_for);
-
-/*
- * lms.level_for(points): the level formula for SQL (recompute, views, set-based grants).
- */
-Datum
-lms_level_for(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT32(lms_level_for_points(PG_GETARG_INT64(0)));
-}
-
 /* A date as YYYY-MM-DD, independent of DateStyle (it goes into source keys). */
 static void
 format_date(DateADT d, char *buf, size_t len)
@@ -120,11 +71,10 @@ ensure_scores_row(int64 user_id)
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(user_id)};
 
-	keep_plan(&plan_ensure,
+	lms_plan(&plan_ensure,
 			  "INSERT INTO lms.learner_scores (user_id) VALUES ($1) ON CONFLICT DO NOTHING",
 			  1, types);
-	if (SPI_execute_plan(plan_ensure, values, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not create the scores row");
+	lms_exec_expect(plan_ensure, values, NULL, false, 0, SPI_OK_INSERT, "create the scores row");
 }
 
 /*
@@ -144,7 +94,6 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	Oid			ttypes[5] = {INT8OID, INT8OID, TIMESTAMPTZOID, INT4OID, INT4OID};
 	Datum		tvalues[5];
 	TimestampTz now = lms_now();
-	bool		isnull;
 	int64		ledger_id;
 
 	if (points == 0)
@@ -152,7 +101,7 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	if (score)
 		score->standing_known = false;
 
-	keep_plan(&plan_ledger,
+	lms_plan(&plan_ledger,
 			  "INSERT INTO lms.points_ledger (user_id, points, reason, source_key, course_id, source_id, created_at, note) "
 			  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (source_key) DO NOTHING RETURNING id",
 			  8, ltypes);
@@ -173,14 +122,13 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	 * keeps its low mark below our id until we commit (leaderboard.c, snapshot safety).
 	 */
 	(void) GetTopTransactionId();
-	if (SPI_execute_plan(plan_ledger, lvalues, lnulls, false, 0) != SPI_OK_INSERT_RETURNING)
-		elog(ERROR, "could not insert into the points ledger");
+	lms_exec_expect(plan_ledger, lvalues, lnulls, false, 0, SPI_OK_INSERT_RETURNING, "insert into the points ledger");
 	if (SPI_processed == 0)
 		return 0;				/* already awarded: a retry or a concurrent duplicate */
-	ledger_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	ledger_id = lms_col_int64(0, 1, 0);
 
 	ensure_scores_row(user_id);
-	keep_plan(&plan_total,
+	lms_plan(&plan_total,
 			  "UPDATE lms.learner_scores SET total_points = total_points + $2, "
 			  "level = lms.level_for(total_points + $2), reached_at = greatest(reached_at, $3), "
 			  "courses_completed = courses_completed + $4, quiz_perfects = quiz_perfects + $5 "
@@ -191,15 +139,14 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	tvalues[2] = TimestampTzGetDatum(now);
 	tvalues[3] = Int32GetDatum(points > 0 && strcmp(reason, "course_completed") == 0 ? 1 : 0);
 	tvalues[4] = Int32GetDatum(points > 0 && strcmp(reason, "quiz_perfect") == 0 ? 1 : 0);
-	if (SPI_execute_plan(plan_total, tvalues, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not update the learner's total");
+	lms_exec_expect(plan_total, tvalues, NULL, false, 0, SPI_OK_UPDATE, "update the learner's total");
 
 	if (course_id > 0)
 	{
 		Oid			ctypes[4] = {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
 		Datum		cvalues[4];
 
-		keep_plan(&plan_course,
+		lms_plan(&plan_course,
 				  "INSERT INTO lms.course_scores AS c (course_id, user_id, points, reached_at) "
 				  "VALUES ($1, $2, $3, $4) ON CONFLICT (course_id, user_id) DO UPDATE "
 				  "SET points = c.points + EXCLUDED.points, reached_at = greatest(c.reached_at, EXCLUDED.reached_at)",
@@ -208,92 +155,91 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 		cvalues[1] = Int64GetDatum(user_id);
 		cvalues[2] = Int64GetDatum((int64) points);
 		cvalues[3] = TimestampTzGetDatum(now);
-		if (SPI_execute_plan(plan_course, cvalues, NULL, false, 0) != SPI_OK_INSERT)
-			elog(ERROR, "could not update the learner's course total");
+		lms_exec_expect(plan_course, cvalues, NULL, false, 0, SPI_OK_INSERT, "update the learner's course total");
 	}
 	if (score)
 		score->points_awarded += points;
 	return ledger_id;
 }
 
+/* Remember a grant for the answer (strings copied into the caller's memory context). */
+static void
+remember_grant(LmsScore *score, const char *code, const char *title, int32 points)
+{
+	if (score->ngrants == score->maxgrants)
+	{
+		score->maxgrants = Max(4, score->maxgrants * 2);
+		score->grants = score->grants == NULL ? palloc(sizeof(LmsGrant) * score->maxgrants)
+			: repalloc(score->grants, sizeof(LmsGrant) * score->maxgrants);
+	}
+	score->grants[score->ngrants].code = pstrdup(code);
+	score->grants[score->ngrants].title = title ? pstrdup(title) : NULL;
+	score->grants[score->ngrants].points = points;
+	score->ngrants++;
+}
+
 /*
  * Grant every achievement the learner now qualifies for, with its points, until nothing
- * changes. Each grant is appended to score->new_achievements.
+ * changes. Each grant is remembered in score.
  */
 static void
 evaluate_achievements(int64 user_id, LmsScore *score)
 {
-	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	static const Oid types[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		values[2];
 	int			rounds;
 
-	keep_plan(&plan_achieve,
-			  "WITH g AS ("
-			  " INSERT INTO lms.user_achievements (user_id, achievement_id, awarded_at)"
-			  " SELECT s.user_id, a.id, $2 FROM lms.learner_scores s JOIN lms.achievements a"
-			  "   ON lms.criteria_value(s, a.kind) >= a.threshold"
-			  "  WHERE s.user_id = $1 AND NOT EXISTS (SELECT FROM lms.user_achievements ua"
-			  "        WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id)"
-			  " ON CONFLICT DO NOTHING RETURNING achievement_id)"
-			  " SELECT a.id, a.code, a.title, a.points FROM g JOIN lms.achievements a ON a.id = g.achievement_id"
-			  " ORDER BY a.id",
-			  2, types);
+	lms_plan(&plan_achieve,
+			 "WITH g AS ("
+			 " INSERT INTO lms.user_achievements (user_id, achievement_id, awarded_at)"
+			 " SELECT s.user_id, a.id, $2 FROM lms.learner_scores s JOIN lms.achievements a"
+			 "   ON lms.criteria_value(s, a.kind) >= a.threshold"
+			 "  WHERE s.user_id = $1 AND NOT EXISTS (SELECT FROM lms.user_achievements ua"
+			 "        WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id)"
+			 " ON CONFLICT DO NOTHING RETURNING achievement_id)"
+			 " SELECT a.id, a.code, a.title, a.points FROM g JOIN lms.achievements a ON a.id = g.achievement_id"
+			 " ORDER BY a.id",
+			 2, types);
 	values[0] = Int64GetDatum(user_id);
 	values[1] = TimestampTzGetDatum(lms_now());
 
 	for (rounds = 0; rounds < 100; rounds++)
 	{
-		SPITupleTable *tt;
 		uint64		n,
 					i;
+		int64	   *ids;
+		char	  **codes;
+		int32	   *pts;
 
-		if (SPI_execute_plan(plan_achieve, values, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not evaluate achievements");
+		lms_exec_expect(plan_achieve, values, NULL, false, 0, SPI_OK_SELECT, "evaluate achievements");
 		n = SPI_processed;
 		if (n == 0)
 			return;
-		tt = SPI_tuptable;
 		/* the next SPI call frees SPI_tuptable: copy what we need first */
+		ids = palloc(sizeof(int64) * n);
+		codes = palloc(sizeof(char *) * n);
+		pts = palloc(sizeof(int32) * n);
+		for (i = 0; i < n; i++)
 		{
-			int64	   *ids = palloc(sizeof(int64) * n);
-			char	  **codes = palloc(sizeof(char *) * n);
-			int32	   *pts = palloc(sizeof(int32) * n);
-
-			for (i = 0; i < n; i++)
-			{
-				HeapTuple	t = tt->vals[i];
-				bool		isnull;
-				char	   *title;
-
-				ids[i] = DatumGetInt64(SPI_getbinval(t, tt->tupdesc, 1, &isnull));
-				codes[i] = SPI_getvalue(t, tt->tupdesc, 2);
-				title = SPI_getvalue(t, tt->tupdesc, 3);
-				pts[i] = DatumGetInt32(SPI_getbinval(t, tt->tupdesc, 4, &isnull));
-				if (score)
-				{
-					StringInfo	buf = &score->new_achievements;
-
-					if (buf->len > 0)
-						appendStringInfoChar(buf, ',');
-					appendStringInfoString(buf, "{\"code\":");
-					escape_json(buf, codes[i]);
-					appendStringInfoString(buf, ",\"title\":");
-					escape_json(buf, title);
-					appendStringInfo(buf, ",\"points\":%d}", pts[i]);
-				}
-			}
-			for (i = 0; i < n; i++)
-			{
-				char		key[128];
-
-				if (pts[i] == 0)
-					continue;
-				snprintf(key, sizeof(key), "achievement:" INT64_FORMAT ":%s", user_id, codes[i]);
-				award(user_id, pts[i], "achievement", key, 0, ids[i], NULL, score);
-			}
+			ids[i] = lms_col_int64(i, 1, 0);
+			codes[i] = lms_col_text(i, 2);
+			pts[i] = lms_col_int32(i, 4, 0);
+			if (score)
+				remember_grant(score, codes[i], lms_col_text(i, 3), pts[i]);
 		}
+		for (i = 0; i < n; i++)
+			if (pts[i] != 0)
+				award(user_id, pts[i], "achievement", lms_source_key("achievement", user_id, codes[i]),
+					  0, ids[i], NULL, score);
 	}
 	elog(ERROR, "achievement evaluation did not reach a fixed point");
+}
+
+/* Whether a day was already counted: it is not after the learner's last active day. */
+static bool
+day_already_counted(DateADT day, bool last_null, DateADT last)
+{
+	return !last_null && day <= last;
 }
 
 /*
@@ -305,37 +251,32 @@ evaluate_achievements(int64 user_id, LmsScore *score)
 static void
 count_activity(int64 user_id, LmsScore *score)
 {
-	Oid			dtypes[2] = {INT8OID, TIMESTAMPTZOID};
-	Datum		dvalues[2];
-	Oid			stypes[2] = {INT8OID, DATEOID};
+	static const Oid dtypes[1] = {INT8OID};
+	Datum		dvalues[1];
+	static const Oid stypes[2] = {INT8OID, DATEOID};
 	Datum		svalues[2];
 	bool		isnull,
-				last_null,
-				has_row;
+				last_null;
 	DateADT		day,
-				last = 0;
+				last;
 	int32		current;
 
-	keep_plan(&plan_day,
-			  "SELECT u.timezone, s.last_activity_date, s.user_id IS NOT NULL, "
-			  "       s.total_points, s.level, s.current_streak, s.longest_streak "
-			  "FROM lms.users u LEFT JOIN lms.learner_scores s ON s.user_id = u.id WHERE u.id = $1",
-			  2, dtypes);
+	lms_plan(&plan_day,
+			 "SELECT u.timezone, s.last_activity_date, s.user_id IS NOT NULL, "
+			 "       s.total_points, s.level, s.current_streak, s.longest_streak "
+			 "FROM lms.users u LEFT JOIN lms.learner_scores s ON s.user_id = u.id WHERE u.id = $1",
+			 1, dtypes);
 	dvalues[0] = Int64GetDatum(user_id);
-	dvalues[1] = TimestampTzGetDatum(lms_now());
-	if (SPI_execute_plan(plan_day, dvalues, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the learner's day");
+	lms_exec_expect(plan_day, dvalues, NULL, false, 1, SPI_OK_SELECT, "read the learner's day");
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("user " INT64_FORMAT " does not exist", user_id),
 				 errdetail("Points and streaks belong to an existing user.")));
 	/* computed here, not in the SQL: a 1.0 install (no lms.active_day yet) runs this code too */
-	day = lms_active_day(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-						 DatumGetTimestampTz(dvalues[1]));
-	last = DatumGetDateADT(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &last_null));
-	has_row = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	if (!last_null && day <= last)
+	day = lms_active_day(lms_col_datum(0, 1, &isnull), lms_now());
+	last = DatumGetDateADT(lms_col_datum(0, 2, &last_null));
+	if (day_already_counted(day, last_null, last))
 	{
 		/*
 		 * The hot case: already active today. Nothing changes here, so where the learner
@@ -344,61 +285,82 @@ count_activity(int64 user_id, LmsScore *score)
 		 */
 		if (score)
 		{
-			HeapTuple	t = SPI_tuptable->vals[0];
-			TupleDesc	d = SPI_tuptable->tupdesc;
-
-			score->total_points = DatumGetInt64(SPI_getbinval(t, d, 4, &isnull));
-			score->level = DatumGetInt32(SPI_getbinval(t, d, 5, &isnull));
-			score->streak_current = DatumGetInt32(SPI_getbinval(t, d, 6, &isnull));
-			score->streak_longest = DatumGetInt32(SPI_getbinval(t, d, 7, &isnull));
+			score->total_points = lms_col_int64(0, 4, 0);
+			score->level = lms_col_int32(0, 5, 0);
+			score->streak_current = lms_col_int32(0, 6, 0);
+			score->streak_longest = lms_col_int32(0, 7, 0);
 			score->standing_known = true;
 		}
 		return;
 	}
-	if (!has_row)
+	if (!lms_col_bool(0, 3, false))
 		ensure_scores_row(user_id);
 
 	/* the WHERE re-checks under the row lock: two first writes of a day count once */
-	keep_plan(&plan_streak,
-			  "UPDATE lms.learner_scores s SET "
-			  " current_streak = CASE WHEN s.last_activity_date = $2 - 1 THEN s.current_streak + 1 ELSE 1 END, "
-			  " longest_streak = greatest(s.longest_streak, "
-			  "   CASE WHEN s.last_activity_date = $2 - 1 THEN s.current_streak + 1 ELSE 1 END), "
-			  " last_activity_date = $2 "
-			  "WHERE s.user_id = $1 AND (s.last_activity_date IS NULL OR s.last_activity_date < $2) "
-			  "RETURNING s.current_streak",
-			  2, stypes);
+	lms_plan(&plan_streak,
+			 "UPDATE lms.learner_scores s SET "
+			 " current_streak = CASE WHEN s.last_activity_date = $2 - 1 THEN s.current_streak + 1 ELSE 1 END, "
+			 " longest_streak = greatest(s.longest_streak, "
+			 "   CASE WHEN s.last_activity_date = $2 - 1 THEN s.current_streak + 1 ELSE 1 END), "
+			 " last_activity_date = $2 "
+			 "WHERE s.user_id = $1 AND (s.last_activity_date IS NULL OR s.last_activity_date < $2) "
+			 "RETURNING s.current_streak",
+			 2, stypes);
 	svalues[0] = Int64GetDatum(user_id);
 	svalues[1] = DateADTGetDatum(day);
-	if (SPI_execute_plan(plan_streak, svalues, NULL, false, 0) != SPI_OK_UPDATE_RETURNING)
-		elog(ERROR, "could not update the streak");
+	lms_exec_expect(plan_streak, svalues, NULL, false, 0, SPI_OK_UPDATE_RETURNING, "update the streak");
 	if (SPI_processed == 0)
 		return;					/* a concurrent write counted this day first */
-	current = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	current = lms_col_int32(0, 1, 0);
 
-	keep_plan(&plan_streak_day,
-			  "INSERT INTO lms.streak_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-			  2, stypes);
-	if (SPI_execute_plan(plan_streak_day, svalues, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not record the active day");
+	lms_plan(&plan_streak_day,
+			 "INSERT INTO lms.streak_days (user_id, day) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			 2, stypes);
+	lms_exec_expect(plan_streak_day, svalues, NULL, false, 0, SPI_OK_INSERT, "record the active day");
 
 	if (current > 0 && current % STREAK_BONUS_EVERY == 0)
 	{
-		char		key[96];
 		char		date[16];
 
 		format_date(day, date, sizeof(date));
-		snprintf(key, sizeof(key), "streak:" INT64_FORMAT ":%s", user_id, date);
-		award(user_id, STREAK_BONUS_POINTS, "streak_bonus", key, 0, 0, NULL, score);
+		award(user_id, STREAK_BONUS_POINTS, "streak_bonus", lms_source_key("streak", user_id, date),
+			  0, 0, NULL, score);
 	}
 	evaluate_achievements(user_id, score);
 }
 
-static void
-spi_connect(void)
+/*
+ * The hot case of count_activity without SQL: two key lookups (the learner's scores row and
+ * time zone) under a fresh snapshot, which sees the request's own writes and awards.
+ */
+bool
+lms_score_already_active_today(int64 user_id, LmsScore *score)
 {
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	static const int sc[] = {SCORES_LAST_DAY, SCORES_TOTAL, SCORES_LEVEL, SCORES_CURRENT, SCORES_LONGEST};
+	static const int uc[] = {USER_TIMEZONE};
+	Snapshot	snap;
+	Datum		sv[lengthof(sc)],
+				uv[lengthof(uc)];
+	bool		sn[lengthof(sc)],
+				un[lengthof(uc)];
+	bool		counted = false;
+
+	if (score->points_awarded != 0 || score->ngrants > 0)
+		return false;
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+	if (lms_fetch(LMS_LEARNER_SCORES_PKEY, &user_id, snap, lengthof(sc), sc, sv, sn) && !sn[0] &&
+		lms_fetch(LMS_USERS_PKEY, &user_id, snap, lengthof(uc), uc, uv, un) && !un[0] &&
+		day_already_counted(lms_active_day(uv[0], lms_now()), false, DatumGetDateADT(sv[0])))
+	{
+		counted = true;
+		score->total_points = sn[1] ? 0 : DatumGetInt64(sv[1]);
+		score->level = sn[2] ? 1 : DatumGetInt32(sv[2]);
+		score->streak_current = sn[3] ? 0 : DatumGetInt32(sv[3]);
+		score->streak_longest = sn[4] ? 0 : DatumGetInt32(sv[4]);
+		score->standing_known = true;
+	}
+	UnregisterSnapshot(snap);
+	return counted;
 }
 
 void
@@ -406,7 +368,6 @@ lms_score_init(LmsScore *score)
 {
 	memset(score, 0, sizeof(LmsScore));
 	score->level = 1;
-	initStringInfo(&score->new_achievements);
 }
 
 /*
@@ -415,7 +376,7 @@ lms_score_init(LmsScore *score)
 void
 lms_score_activity(int64 user_id, LmsScore *score)
 {
-	spi_connect();
+	lms_spi_connect();
 	count_activity(user_id, score);
 	SPI_finish();
 }
@@ -430,17 +391,14 @@ lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id, int3
 {
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(user_id)};
-	char		key[96];
-
-	spi_connect();
+	lms_spi_connect();
 	ensure_scores_row(user_id);
-	keep_plan(&plan_lessons,
+	lms_plan(&plan_lessons,
 			  "UPDATE lms.learner_scores SET lessons_completed = lessons_completed + 1 WHERE user_id = $1",
 			  1, types);
-	if (SPI_execute_plan(plan_lessons, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not count the completed lesson");
-	snprintf(key, sizeof(key), "lesson:" INT64_FORMAT ":" INT64_FORMAT, user_id, lesson_id);
-	award(user_id, points, "lesson_completed", key, course_id, lesson_id, NULL, score);
+	lms_exec_expect(plan_lessons, values, NULL, false, 0, SPI_OK_UPDATE, "count the completed lesson");
+	award(user_id, points, "lesson_completed", lms_source_key_id("lesson", user_id, lesson_id),
+		  course_id, lesson_id, NULL, score);
 	evaluate_achievements(user_id, score);
 	SPI_finish();
 }
@@ -451,11 +409,9 @@ lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id, int3
 void
 lms_score_course_completed(int64 user_id, int64 course_id, LmsScore *score)
 {
-	char		key[96];
-
-	spi_connect();
-	snprintf(key, sizeof(key), "course:" INT64_FORMAT ":" INT64_FORMAT, user_id, course_id);
-	if (award(user_id, COURSE_BONUS_POINTS, "course_completed", key, course_id, course_id, NULL, score) != 0)
+	lms_spi_connect();
+	if (award(user_id, COURSE_BONUS_POINTS, "course_completed", lms_source_key_id("course", user_id, course_id),
+			  course_id, course_id, NULL, score) != 0)
 		evaluate_achievements(user_id, score);
 	SPI_finish();
 }
@@ -471,22 +427,17 @@ lms_score_finish(int64 user_id, LmsScore *score)
 
 	if (score->standing_known)
 		return;					/* read by count_activity, nothing awarded since */
-	spi_connect();
-	keep_plan(&plan_finish,
+	lms_spi_connect();
+	lms_plan(&plan_finish,
 			  "SELECT total_points, level, current_streak, longest_streak FROM lms.learner_scores WHERE user_id = $1",
 			  1, types);
-	if (SPI_execute_plan(plan_finish, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the learner's score");
+	lms_exec_expect(plan_finish, values, NULL, false, 1, SPI_OK_SELECT, "read the learner's score");
 	if (SPI_processed == 1)
 	{
-		HeapTuple	t = SPI_tuptable->vals[0];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
-
-		score->total_points = DatumGetInt64(SPI_getbinval(t, d, 1, &isnull));
-		score->level = DatumGetInt32(SPI_getbinval(t, d, 2, &isnull));
-		score->streak_current = DatumGetInt32(SPI_getbinval(t, d, 3, &isnull));
-		score->streak_longest = DatumGetInt32(SPI_getbinval(t, d, 4, &isnull));
+		score->total_points = lms_col_int64(0, 1, 0);
+		score->level = lms_col_int32(0, 2, 0);
+		score->streak_current = lms_col_int32(0, 3, 0);
+		score->streak_longest = lms_col_int32(0, 4, 0);
 	}
 	SPI_finish();
 }
@@ -561,11 +512,10 @@ lms_award_points(PG_FUNCTION_ARGS)
 				 errmsg("course_id must be positive"),
 				 errdetail("Course ids start at 1.")));
 
-	spi_connect();
-	keep_plan(&plan_user, "SELECT 1 FROM lms.users WHERE id = $1", 1, types);
+	lms_spi_connect();
+	lms_plan(&plan_user, "SELECT 1 FROM lms.users WHERE id = $1", 1, types);
 	values[0] = Int64GetDatum(user_id);
-	if (SPI_execute_plan(plan_user, values, NULL, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not look the user up");
+	lms_exec_expect(plan_user, values, NULL, false, 1, SPI_OK_SELECT, "look the user up");
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
@@ -599,7 +549,6 @@ lms_award_quiz(PG_FUNCTION_ARGS)
 	bool		passed = PG_GETARG_BOOL(4);
 	double		score_pct;
 	LmsScore	s;
-	char		key[96];
 
 	score_pct = DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(score_num)));
 	if (score_pct < 0 || score_pct > 100)
@@ -609,16 +558,16 @@ lms_award_quiz(PG_FUNCTION_ARGS)
 				 errdetail("Quiz scores are percentages.")));
 
 	lms_score_init(&s);
-	spi_connect();
+	lms_spi_connect();
 	count_activity(user_id, &s);
 	if (passed)
 	{
-		snprintf(key, sizeof(key), "quiz_pass:" INT64_FORMAT ":" INT64_FORMAT, user_id, quiz_id);
-		award(user_id, QUIZ_PASS_POINTS, "quiz_passed", key, course_id, quiz_id, NULL, &s);
+		award(user_id, QUIZ_PASS_POINTS, "quiz_passed", lms_source_key_id("quiz_pass", user_id, quiz_id),
+			  course_id, quiz_id, NULL, &s);
 		if (score_pct >= 100)
 		{
-			snprintf(key, sizeof(key), "quiz_perfect:" INT64_FORMAT ":" INT64_FORMAT, user_id, quiz_id);
-			award(user_id, QUIZ_PERFECT_POINTS, "quiz_perfect", key, course_id, quiz_id, NULL, &s);
+			award(user_id, QUIZ_PERFECT_POINTS, "quiz_perfect", lms_source_key_id("quiz_perfect", user_id, quiz_id),
+				  course_id, quiz_id, NULL, &s);
 		}
 		evaluate_achievements(user_id, &s);
 	}

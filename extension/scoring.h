@@ -8,9 +8,16 @@
 #define LMS_SCORING_H
 
 #include "postgres.h"
-#include "lib/stringinfo.h"
 
-/* What one request awarded and where the learner stands afterwards. */
+/* An achievement granted by this request. */
+typedef struct LmsGrant
+{
+	char	   *code;
+	char	   *title;
+	int32		points;
+} LmsGrant;
+
+/* What one request awarded and where the learner stands afterwards (the API layer renders it). */
 typedef struct LmsScore
 {
 	int64		points_awarded;		/* lesson + quiz + course + streak + achievements */
@@ -18,7 +25,9 @@ typedef struct LmsScore
 	int32		level;
 	int32		streak_current;
 	int32		streak_longest;
-	StringInfoData new_achievements;	/* JSON objects {"code","title","points"}, comma separated */
+	LmsGrant   *grants;			/* new achievements, in the order granted */
+	int			ngrants;
+	int			maxgrants;
 	bool		standing_known; /* total, level and streak above are current: finish skips its read */
 } LmsScore;
 
@@ -32,7 +41,11 @@ extern void lms_score_course_completed(int64 user_id, int64 course_id, LmsScore 
 /* Fills total_points, level and streak for the answer. */
 extern void lms_score_finish(int64 user_id, LmsScore *score);
 
-/* Level n starts at 100*n*(n-1)/2 points (1: 0, 2: 100, 3: 300, 4: 600 ...). */
-extern int32 lms_level_for_points(int64 points);
+/*
+ * The hot case of lms_score_activity, by key lookups: when nothing was awarded and the learner
+ * was already active today, fills where they stand and returns true (then neither
+ * lms_score_activity nor lms_score_finish is needed); false otherwise.
+ */
+extern bool lms_score_already_active_today(int64 user_id, LmsScore *score);
 
 #endif							/* LMS_SCORING_H */

@@ -6,10 +6,12 @@
  * on pg_cron's src/pg_cron.c: it connects to lms.leaderboard_database, and every
  * lms.leaderboard_refresh_interval it refreshes the boards whose source changed, in one short
  * transaction; a refresh applies only the learners whose ledger rows or visibility changed since
- * the previous one (leaderboard.c), so a pass costs what changed, not the size of the boards. Latch wait with WL_POSTMASTER_DEATH, CHECK_FOR_INTERRUPTS, SIGHUP reloads the
+ * the previous one (leaderboard_refresh.c), so a pass costs what changed, not the size of the
+ * boards. Latch wait with WL_POSTMASTER_DEATH, CHECK_FOR_INTERRUPTS, SIGHUP reloads the
  * configuration, and a memory context reset every loop. A database without the extension is
  * simply polled until it has it. Without the worker the boards stay correct: reads refresh a
- * stale board on demand (see leaderboard.c).
+ * stale board on demand (see leaderboard.c). lms.c registers the worker by this file's
+ * function name when the library is preloaded.
  */
 #include "postgres.h"
 
@@ -27,27 +29,12 @@
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 
+#include "leaderboard_refresh.h"
 #include "lms.h"
-#include "leaderboard.h"
+#include "plans.h"
 
-/*
- * Ask the postmaster for the worker; called from _PG_init while preloading.
- */
-void
-lms_worker_register(void)
-{
-	BackgroundWorker worker;
-
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = 10;
-	strlcpy(worker.bgw_library_name, "lms", BGW_MAXLEN);
-	strlcpy(worker.bgw_function_name, "lms_leaderboard_worker_main", BGW_MAXLEN);
-	strlcpy(worker.bgw_name, "lms leaderboard refresher", BGW_MAXLEN);
-	strlcpy(worker.bgw_type, "lms leaderboard refresher", BGW_MAXLEN);
-	RegisterBackgroundWorker(&worker);
-}
+/* The worker's entry point, named in lms.c's registration. */
+extern PGDLLEXPORT void lms_leaderboard_worker_main(Datum main_arg);
 
 /* One pass: refresh the changed boards if the extension is installed here. */
 static void
@@ -55,8 +42,7 @@ refresh_once(void)
 {
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	lms_spi_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	pgstat_report_activity(STATE_RUNNING, "lms: refresh leaderboards");
 

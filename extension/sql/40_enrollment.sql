@@ -38,10 +38,8 @@ CREATE FUNCTION lms.enrollment_json(e lms.enrollments) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
 RETURN (SELECT pg_catalog.jsonb_build_object(
           'id', e.id, 'user_id', e.user_id, 'course_id', e.course_id,
-          'status', CASE WHEN e.status = 'active' AND e.expires_at <= lms.clock() THEN 'expired' ELSE e.status END,
-          'progress_percentage', round(CASE WHEN c.lesson_count > 0
-                                            THEN LEAST(e.completed_lessons, c.lesson_count) * 100.0 / c.lesson_count
-                                            ELSE 0 END, 2),
+          'status', lms.effective_status(e.status, e.expires_at),
+          'progress_percentage', lms.progress_percentage(e.completed_lessons, c.lesson_count),
           'completed_lessons', e.completed_lessons, 'total_lessons', c.lesson_count,
           'enrolled_at', lms.iso(e.enrolled_at), 'completed_at', lms.iso(e.completed_at),
           'expires_at', lms.iso(e.expires_at), 'last_activity_at', lms.iso(e.last_activity_at))
@@ -103,7 +101,6 @@ DECLARE
   uid bigint := (lms.caller(token)).user_id;
   pg lms.paging := lms.paging(coalesce(query, '{}'));
   st text := query->>'status';
-  now_ timestamptz := lms.clock();
   total bigint;
   items jsonb;
 BEGIN
@@ -113,7 +110,7 @@ BEGIN
     RETURN lms.invalid('status', 'must be one of active, completed, dropped, expired');
   END IF;
   WITH mine AS (
-    SELECT e, CASE WHEN e.status = 'active' AND e.expires_at <= now_ THEN 'expired' ELSE e.status END AS shown
+    SELECT e, lms.effective_status(e.status, e.expires_at) AS shown
     FROM lms.enrollments e WHERE e.user_id = uid
   ), f AS (
     SELECT m.e FROM mine m WHERE st IS NULL OR m.shown = st

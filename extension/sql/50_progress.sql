@@ -31,10 +31,8 @@ LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
   SELECT c.lesson_count,
          LEAST(e.completed_lessons, c.lesson_count),
-         round(CASE WHEN c.lesson_count > 0
-                    THEN LEAST(e.completed_lessons, c.lesson_count) * 100.0 / c.lesson_count
-                    ELSE 0 END, 2),
-         CASE WHEN e.status = 'active' AND e.expires_at <= lms.clock() THEN 'expired' ELSE e.status END
+         lms.progress_percentage(e.completed_lessons, c.lesson_count),
+         lms.effective_status(e.status, e.expires_at)
   FROM lms.enrollments e JOIN lms.courses c ON c.id = e.course_id
   WHERE e.user_id = course_progress.user_id AND e.course_id = course_progress.course_id;
 END;
@@ -70,9 +68,7 @@ BEGIN
   SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'module_id', m.id, 'title', m.title, 'total_lessons', m.lesson_count,
            'completed_lessons', LEAST(coalesce(mp.completed_lessons, 0), m.lesson_count),
-           'progress_percentage', round(CASE WHEN m.lesson_count > 0
-                                             THEN LEAST(coalesce(mp.completed_lessons, 0), m.lesson_count) * 100.0 / m.lesson_count
-                                             ELSE 0 END, 2))
+           'progress_percentage', lms.progress_percentage(coalesce(mp.completed_lessons, 0), m.lesson_count))
            ORDER BY m.position, m.id), '[]')
     INTO mods
     FROM lms.modules m

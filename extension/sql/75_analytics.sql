@@ -1,20 +1,12 @@
 -- Instructor analytics: GET /courses/{id}/analytics and GET /courses/{id}/students (owner, admin).
 -- Cold paths: they aggregate the course's enrollments and progress at read time.
 
--- Progress of one enrollment in percent, as analytics shows it: completed published lessons over
--- the course's published lessons, at most 100, 2 decimals; 0 for a course without lessons.
+-- Progress of one enrollment in percent, as analytics shows it: lms.progress_percentage, but
+-- a plain 0 (not 0.00) for a course without lessons, as 1.0 answered.
 CREATE FUNCTION lms.analytics_progress(completed_lessons int, lesson_count int) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN lesson_count > 0
-            THEN pg_catalog.round(least(completed_lessons, lesson_count) * 100.0 / lesson_count, 2)
-            ELSE 0 END;
-
--- The status an enrollment reads as now: 'active' past expires_at reads as 'expired'.
-CREATE FUNCTION lms.effective_status(status text, expires_at timestamptz) RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN CASE WHEN status = 'active' AND expires_at <= lms.clock() THEN 'expired' ELSE status END;
+RETURN CASE WHEN lesson_count > 0 THEN lms.progress_percentage(completed_lessons, lesson_count) ELSE 0 END;
 
 -- 401 / 404 / 403 for the owner-or-admin course routes; NULL when the caller may go on.
 CREATE FUNCTION lms.course_owner_check(me lms.caller, course_id bigint) RETURNS lms.api_response

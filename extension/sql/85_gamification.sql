@@ -94,10 +94,6 @@ SELECT code, title, description, points, kind, threshold, true, timestamptz '202
 -- The seeded achievements come back with CREATE EXTENSION; pg_dump keeps the others.
 SELECT pg_catalog.pg_extension_config_dump('lms.achievements', 'WHERE NOT is_builtin');
 
--- Level n starts at 100*n*(n-1)/2 points: 0 -> 1, 100 -> 2, 300 -> 3, 600 -> 4.
-CREATE FUNCTION lms.level_for(points bigint) RETURNS int
-  AS 'MODULE_PATHNAME', 'lms_level_for' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
 -- The SQL entry point of the ledger: the new row's id, or NULL when source_key was awarded
 -- already. Totals, level, streak day, achievements follow in the same transaction.
 CREATE FUNCTION lms.award_points(user_id bigint, points int, reason text, source_key text,
@@ -154,7 +150,7 @@ BEGIN
       RETURNING user_id, achievement_id),
     paid AS (
       INSERT INTO lms.points_ledger (user_id, points, reason, source_key, source_id, created_at)
-      SELECT g.user_id, a.points, 'achievement', 'achievement:' || g.user_id || ':' || a.code, a.id, now_ts
+      SELECT g.user_id, a.points, 'achievement', lms.source_key('achievement', g.user_id, a.code), a.id, now_ts
         FROM granted g JOIN lms.achievements a ON a.id = g.achievement_id
        WHERE a.points <> 0
       ON CONFLICT (source_key) DO NOTHING

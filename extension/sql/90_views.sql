@@ -1,8 +1,10 @@
 -- Read-only views for analysts (role lms_analyst reads these and nothing else; see 95_privileges.sql).
 
--- lms_analyst executes no function of ours (only built-ins), so the view spells out inline what
--- lms.clock() (the instant lms.clock_override names, else the transaction's start) and
--- lms.analytics_progress() compute.
+-- lms_analyst executes no function of ours (only built-ins: the contract's "reads the views and
+-- nothing else"), so this view is the one place that spells out inline what lms.clock() (the
+-- instant lms.clock_override names, else the transaction's start), lms.effective_status() and
+-- lms.analytics_progress() compute (rules.c); tests/regress/sql/analytics.sql checks that it
+-- agrees with GET /courses/{id}/analytics.
 CREATE VIEW lms.course_stats AS
 SELECT c.id AS course_id,
        c.slug,
