@@ -162,18 +162,22 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	return ledger_id;
 }
 
-/* Remember a grant for the answer (strings copied into the caller's memory context). */
+/*
+ * Remember a grant for the answer, in the memory of the caller that owns score (scoring runs
+ * inside SPI connections whose memory ends with them).
+ */
 static void
 remember_grant(LmsScore *score, const char *code, const char *title, int32 points)
 {
 	if (score->ngrants == score->maxgrants)
 	{
 		score->maxgrants = Max(4, score->maxgrants * 2);
-		score->grants = score->grants == NULL ? palloc(sizeof(LmsGrant) * score->maxgrants)
+		score->grants = score->grants == NULL
+			? MemoryContextAlloc(score->mcxt, sizeof(LmsGrant) * score->maxgrants)
 			: repalloc(score->grants, sizeof(LmsGrant) * score->maxgrants);
 	}
-	score->grants[score->ngrants].code = pstrdup(code);
-	score->grants[score->ngrants].title = title ? pstrdup(title) : NULL;
+	score->grants[score->ngrants].code = MemoryContextStrdup(score->mcxt, code);
+	score->grants[score->ngrants].title = title ? MemoryContextStrdup(score->mcxt, title) : NULL;
 	score->grants[score->ngrants].points = points;
 	score->ngrants++;
 }
@@ -368,6 +372,7 @@ lms_score_init(LmsScore *score)
 {
 	memset(score, 0, sizeof(LmsScore));
 	score->level = 1;
+	score->mcxt = CurrentMemoryContext;
 }
 
 /*

@@ -8,6 +8,7 @@
 #define LMS_SCORING_H
 
 #include "postgres.h"
+#include "utils/memutils.h"
 
 /* An achievement granted by this request. */
 typedef struct LmsGrant
@@ -28,6 +29,7 @@ typedef struct LmsScore
 	LmsGrant   *grants;			/* new achievements, in the order granted */
 	int			ngrants;
 	int			maxgrants;
+	MemoryContext mcxt;			/* where grants live: the caller's at lms_score_init */
 	bool		standing_known; /* total, level and streak above are current: finish skips its read */
 } LmsScore;
 
