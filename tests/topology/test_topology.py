@@ -12,7 +12,7 @@ Order (each part builds on the one before):
      running and stopped (and a board never built); the standby stopped and started again;
   4. PgBouncer 1.18 in transaction mode: LMS_PREPARE=off serves every route, two gateways share
      few server connections; the control (prepared statements) fails there;
-  5. failover, asynchronous: writers log every acknowledged write, the standby's WAL receiver is
+  5. failover, asynchronous: writers log every acknowledged write, the primary's WAL sender is
      paused for the last 0.5 s (a slow network), P is stopped hard, S promoted; the gateway
      (multi-host LMS_DATABASE_URL, target_session_attrs=read-write) serves writes again within
      5 s; the acknowledged writes the promoted database lacks are counted (some must be: that is
@@ -464,17 +464,20 @@ def failover(work, old, new, url, mode, course_id, lessons, first_learner, host_
         for t in threads:
             t.start()
         time.sleep(1.5)
-        # the standby falls behind for the last 0.5 s (its WAL receiver paused, as a slow
-        # network would): asynchronous commits go on being acknowledged, synchronous ones wait
-        receiver = int(new.sql("SELECT pid FROM pg_stat_wal_receiver"))
-        os.kill(receiver, signal.SIGSTOP)
+        # the standby falls behind for the last 0.5 s: the primary's WAL sender is paused (as
+        # a slow network would hold the WAL back), then killed with the primary, so nothing
+        # written meanwhile reaches the standby (pausing the standby's receiver instead left
+        # the WAL in the socket buffer, read after the stop). Asynchronous commits go on being
+        # acknowledged meanwhile; synchronous ones wait.
+        sender = int(old.sql("SELECT pid FROM pg_stat_replication", db="postgres"))
+        os.kill(sender, signal.SIGSTOP)
         time.sleep(0.5)
         killed["t"] = time.monotonic()
+        os.kill(sender, signal.SIGKILL)
         old.stop(immediate=True)
         if host_down:
             host_down()
         dead["t"] = time.monotonic()
-        os.kill(receiver, signal.SIGCONT)
         new.promote()
         if after_promote:
             after_promote()
