@@ -588,6 +588,8 @@ def part_picture():
 
 
 def main():
+    # a SIGTERM (a harness's timeout) still runs the finally below: no server is left running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     part_picture()
     work = tempfile.mkdtemp(prefix="lms-topology.")
     topo.own_for_server(work)
