@@ -59,7 +59,9 @@ enum route_flags {
     RF_LOGIN_RATE = 2,  /* counted by the login/register rate limit */
     RF_LOGIN = 4,       /* a 200 sets the access_token cookie */
     RF_LOGOUT = 8,      /* clears the access_token cookie */
-    RF_GATEWAY_BODY = 16 /* the gateway passes its own figures as body */
+    RF_GATEWAY_BODY = 16, /* the gateway passes its own figures as body */
+    RF_XAPI = 32,       /* xAPI call shape: (method, query, headers, body) -> (status, headers, body) (xapi.c) */
+    RF_STREAM = 64      /* streamed export: a set of text rows sent as chunks (stream.c) */
 };
 
 struct route {
@@ -72,6 +74,7 @@ struct route {
 };
 
 extern const struct route gw_routes[];
+#define GW_MAX_ROUTES 128      /* routes the pool and the metrics have room for */
 extern const int gw_nroutes;
 
 enum match_result { MATCH_OK = 0, MATCH_NOT_FOUND, MATCH_BAD_METHOD, MATCH_INVALID_ID };
@@ -143,6 +146,7 @@ enum exec_outcome {
 
 struct exec_result {
     int status;
+    const char *headers; /* RF_XAPI routes: the answer's headers as a JSON object, or NULL */
     const char *body;    /* points into the libpq result, NULL for no body */
     size_t body_len;
     void *owner;         /* the PGresult, released by pool_result_free */
@@ -161,6 +165,10 @@ int pool_init(const char *primary, const char *replica, int size, int timeout_ms
 int pool_exec(int route, int read_only, const char *token, const char *arg,
               const char *query, const char *body, uint64_t need_lsn, uint64_t *commit_lsn,
               struct exec_result *res);
+int pool_exec_xapi(int route, const char *method, const char *query, const char *headers,
+                   const char *body, size_t body_len, struct exec_result *res);
+int pool_stream(int route, const char *token, const char *arg, const char *query,
+                int (*emit)(void *ctx, const char *row, size_t len), void *ctx, long *rows);
 int pool_ping(void);
 void pool_result_free(struct exec_result *res);
 void pool_stats(struct pool_gauges *g);
@@ -172,8 +180,12 @@ struct pg_conn;
 struct pg_result;
 enum stmt_mode { STMT_PLAIN = 0, STMT_CHECK_REPLAY, STMT_CAPTURE_LSN };
 void stmt_sql(int route, char *out, size_t outsz);
+/* lengths: of binary parameters (xAPI bodies), NULL for text ones */
+int stmt_send(struct pg_conn *conn, int route, const char *const params[4], const int lengths[4],
+              int prepared);
 struct pg_result *stmt_run(struct pg_conn *conn, int route, const char *const params[4],
-                           int prepared, int mode, uint64_t *lsn, int *in_recovery);
+                           const int lengths[4], int prepared, int mode, uint64_t *lsn,
+                           int *in_recovery);
 
 /* ---------------------------------------------------------------- read-your-writes (replica.c) */
 
@@ -235,8 +247,25 @@ char *metrics_summary_json(void);
 /* ---------------------------------------------------------------- http (http.c) */
 
 struct mg_connection;
+struct req;
 int http_handle(struct mg_connection *conn, void *cbdata);
 void http_connection_close(const struct mg_connection *conn);
+/* answer writers for xapi.c and stream.c; len HTTP_CHUNKED: a head, the body follows as chunks */
+#define HTTP_CHUNKED ((size_t)-1)
+struct mg_connection *http_conn(struct req *r);
+void http_send(struct req *r, int status, const char *ctype, const char *body, size_t len,
+               const char *extra, int compressible);
+void http_send_problem(struct req *r, int status, const char *code, const char *detail,
+                       const char *extra);
+void http_sent(struct req *r, size_t n);
+void http_send_failure(struct req *r, int outcome);
+
+/* ---------------------------------------------------------------- xAPI and exports */
+
+/* /xapi routes: headers and raw body in, status + headers + body out (xapi.c) */
+void xapi_serve(struct req *r, int route, const char *body, size_t body_len);
+/* exports: the function's rows streamed as chunks (stream.c) */
+void stream_serve(struct req *r, int route, const char *token, const char *arg, const char *query);
 int http_library_error(struct mg_connection *conn, int status, const char *msg);
 void http_init(void);
 

@@ -154,8 +154,9 @@ send_response(struct req *r, int status, const char *ctype, const char *body, si
     time_t now = time(NULL);
     struct tm tm;
     int no_body = status == 204 || status == 304;
+    int chunked = len == HTTP_CHUNKED;   /* the body follows as chunks (stream.c) */
 
-    if (no_body)
+    if (no_body || chunked)
         len = 0;
     if (compressible && len >= GZIP_MIN && accepts_gzip(mg_get_header(r->conn, "Accept-Encoding")))
         gz = gzip_body(body, len, &gzlen);
@@ -166,7 +167,10 @@ send_response(struct req *r, int status, const char *ctype, const char *body, si
     if (!no_body) {
         if (ctype)
             sb_printf(&b, "Content-Type: %s\r\n", ctype);
-        sb_printf(&b, "Content-Length: %zu\r\n", gz ? gzlen : len);
+        if (chunked)
+            sb_puts(&b, "Transfer-Encoding: chunked\r\n");
+        else
+            sb_printf(&b, "Content-Length: %zu\r\n", gz ? gzlen : len);
     }
     if (gz)
         sb_puts(&b, "Content-Encoding: gzip\r\n");
@@ -560,6 +564,11 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
     const char *ct = mg_get_header(r->conn, "Content-Type");
     uint64_t need_lsn = 0, commit_lsn = 0;
 
+    /* xAPI routes have their own call shape and HTTP manners (xapi.c) */
+    if (rt->flags & RF_XAPI) {
+        xapi_serve(r, route, body, body_len);
+        return;
+    }
     if (body && !content_type_is_json(ct)) {
         send_problem(r, 415, "unsupported_media_type",
                      "Request bodies must be JSON sent as Content-Type: application/json.", NULL,
@@ -590,6 +599,12 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
     }
     query = cJSON_PrintUnformatted(q);
     cJSON_Delete(q);
+    /* exports stream their rows as chunks (stream.c) */
+    if (rt->flags & RF_STREAM) {
+        stream_serve(r, route, has_token ? token : NULL, arg[0] ? arg : NULL, query ? query : "{}");
+        cJSON_free(query);
+        return;
+    }
     if (rt->flags & RF_GATEWAY_BODY)
         gw_body = metrics_summary_json();
     if (gw_cfg.replica_url && (rt->flags & RF_READ_ONLY))
@@ -599,11 +614,18 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
                         gw_body ? gw_body : body, need_lsn, &commit_lsn, &res);
     cJSON_free(query);
     cJSON_free(gw_body);
-    switch (outcome) {
-    case EXEC_OK:
+    if (outcome == EXEC_OK) {
         send_result(r, rt, has_token, &res, commit_lsn);
         pool_result_free(&res);
-        break;
+    } else
+        http_send_failure(r, outcome);
+}
+
+/* The answer to a call that did not reach an answer of the function (pool_exec's outcome). */
+void
+http_send_failure(struct req *r, int outcome)
+{
+    switch (outcome) {
     case EXEC_TIMEOUT:
         send_problem(r, 503, "database_busy",
                      "The database is busy; retry this request shortly.", "Retry-After: 1\r\n",
@@ -618,6 +640,34 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
                      NULL, NULL);
         break;
     }
+}
+
+/* The writers above, for the answers written outside this file (xapi.c, stream.c). */
+struct mg_connection *
+http_conn(struct req *r)
+{
+    return r->conn;
+}
+
+void
+http_send(struct req *r, int status, const char *ctype, const char *body, size_t len,
+          const char *extra, int compressible)
+{
+    send_response(r, status, ctype, body, len, extra, compressible);
+}
+
+void
+http_send_problem(struct req *r, int status, const char *code, const char *detail,
+                  const char *extra)
+{
+    send_problem(r, status, code, detail, extra, NULL);
+}
+
+/* Count body bytes written after the head (the access log's size). */
+void
+http_sent(struct req *r, size_t n)
+{
+    r->bytes += n;
 }
 
 /*

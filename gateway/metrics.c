@@ -17,7 +17,7 @@
 #include "gw.h"
 
 #define NSPECIAL 6
-#define NSLOTS (64 + NSPECIAL)
+#define NSLOTS (GW_MAX_ROUTES + NSPECIAL)
 #define NSTATUS 600
 #define NFINE 170
 #define FINE_BASE_MS 0.02
@@ -55,7 +55,7 @@ metrics_init(void)
 static int
 slot_of(int route)
 {
-    if (route >= 0 && route < gw_nroutes && route < 64)
+    if (route >= 0 && route < gw_nroutes && route < GW_MAX_ROUTES)
         return NSPECIAL + route;
     if (route < 0 && route >= -NSPECIAL)
         return -route - 1;

@@ -26,7 +26,6 @@
 
 #include "gw.h"
 
-#define MAX_ROUTES 64
 #define RECONNECT_MIN_MS 100
 #define RECONNECT_MAX_MS 2000
 
@@ -36,7 +35,7 @@ struct pconn {
     unsigned epoch;              /* pool epoch when last known good */
     int failures;                /* consecutive failed connection attempts (backoff) */
     long long next_try_ms;       /* dead: no attempt before this (monotonic ms) */
-    unsigned char prepared[MAX_ROUTES];
+    unsigned char prepared[GW_MAX_ROUTES];
 };
 
 /* A request waiting for a connection; release() hands slots to waiters in arrival order. */
@@ -157,7 +156,7 @@ open_connection(struct pool *p, int i)
     snprintf(set, sizeof(set), "SET statement_timeout = %d", stmt_timeout_ms);
     res = PQexec(conn, set);
     PQclear(res);
-    for (int r = 0; gw_cfg.prepare && r < gw_nroutes && r < MAX_ROUTES; r++)
+    for (int r = 0; gw_cfg.prepare && r < gw_nroutes && r < GW_MAX_ROUTES; r++)
         p->c[i].prepared[r] = (unsigned char)prepare_route(conn, r);
     if (PQstatus(conn) != CONNECTION_OK) {
         PQfinish(conn);
@@ -424,15 +423,46 @@ is_outage(PGconn *conn, PGresult *res)
 #define EXEC_STALE (-1)
 
 /*
- * Run one route's statement on one pool; the outcome tells the caller which answer to give.
- * mode (statement.c): STMT_CHECK_REPLAY answers EXEC_STALE unless the server had replayed
- * `need`; STMT_CAPTURE_LSN stores the position after the write in *lsn.
+ * The answer row of a route's statement: (status, body) in text, or for xAPI routes
+ * (status int4, headers jsonb, body bytea) in binary (the body may hold any byte).
  */
 static int
-exec_on(struct pool *p, int route, const char *token, const char *arg, const char *query,
-        const char *body, int mode, uint64_t need, uint64_t *lsn, struct exec_result *out)
+read_answer(int route, PGresult *res, struct exec_result *out)
 {
-    const char *params[4] = {token, arg, query, body};
+    int xapi = (gw_routes[route].flags & RF_XAPI) != 0;
+    const unsigned char *st;
+
+    if (PQntuples(res) != 1 || PQnfields(res) != (xapi ? 3 : 2) || PQgetisnull(res, 0, 0))
+        return 0;
+    if (!xapi) {
+        out->status = atoi(PQgetvalue(res, 0, 0));
+        out->body = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
+        out->body_len = out->body ? (size_t)PQgetlength(res, 0, 1) : 0;
+        return 1;
+    }
+    if (PQgetlength(res, 0, 0) != 4)
+        return 0;
+    st = (const unsigned char *)PQgetvalue(res, 0, 0);
+    out->status = (int)((uint32_t)st[0] << 24 | (uint32_t)st[1] << 16 | (uint32_t)st[2] << 8 | st[3]);
+    /* jsonb's binary form is a version byte (1) and the text; libpq ends every value with NUL */
+    out->headers = NULL;
+    if (!PQgetisnull(res, 0, 1) && PQgetlength(res, 0, 1) >= 1 && PQgetvalue(res, 0, 1)[0] == 1)
+        out->headers = PQgetvalue(res, 0, 1) + 1;
+    out->body = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
+    out->body_len = out->body ? (size_t)PQgetlength(res, 0, 2) : 0;
+    return 1;
+}
+
+/*
+ * Run one route's statement on one pool; the outcome tells the caller which answer to give.
+ * mode (statement.c): STMT_CHECK_REPLAY answers EXEC_STALE unless the server had replayed
+ * `need`; STMT_CAPTURE_LSN stores the position after the write in *lsn. lengths: of binary
+ * parameters (the xAPI body), NULL when every parameter is text.
+ */
+static int
+exec_on(struct pool *p, int route, const char *const params[4], const int lengths[4], int mode,
+        uint64_t need, uint64_t *lsn, struct exec_result *out)
+{
     PGresult *res;
     int i, tries = 0, outcome, in_recovery;
 
@@ -453,7 +483,7 @@ again:
         metrics_db_error("prepare");
         return EXEC_ERROR;
     }
-    res = stmt_run(p->c[i].conn, route, params, gw_cfg.prepare, mode, lsn, &in_recovery);
+    res = stmt_run(p->c[i].conn, route, params, lengths, gw_cfg.prepare, mode, lsn, &in_recovery);
     if (mode == STMT_CHECK_REPLAY && res && PQstatus(p->c[i].conn) == CONNECTION_OK
         && !replica_replayed(need, *lsn, in_recovery)) {
         PQclear(res);
@@ -462,15 +492,12 @@ again:
     }
     if (PQresultStatus(res) == PGRES_TUPLES_OK) {
         release(p, i, 0);
-        if (PQntuples(res) != 1 || PQnfields(res) != 2 || PQgetisnull(res, 0, 0)) {
+        if (!read_answer(route, res, out)) {
             gw_log(LOG_WARN, "lms.%s returned no status", gw_routes[route].function);
             metrics_db_error("bad_result");
             PQclear(res);
             return EXEC_ERROR;
         }
-        out->status = atoi(PQgetvalue(res, 0, 0));
-        out->body = PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1);
-        out->body_len = out->body ? (size_t)PQgetlength(res, 0, 1) : 0;
         out->owner = res;
         return EXEC_OK;
     }
@@ -560,18 +587,19 @@ int
 pool_exec(int route, int read_only, const char *token, const char *arg, const char *query,
           const char *body, uint64_t need_lsn, uint64_t *commit_lsn, struct exec_result *res)
 {
+    const char *params[4] = {token, arg, query, body};
     uint64_t lsn = 0;
     int target = READ_PRIMARY_UNAVAILABLE, r;
 
     memset(res, 0, sizeof(*res));
     *commit_lsn = 0;
-    if (route < 0 || route >= gw_nroutes || route >= MAX_ROUTES)
+    if (route < 0 || route >= gw_nroutes || route >= GW_MAX_ROUTES)
         return EXEC_ERROR;
     if (read_only && have_replica) {
         int check = replica_needs_check(need_lsn);
 
-        r = exec_on(&replica, route, token, arg, query, body,
-                    check ? STMT_CHECK_REPLAY : STMT_PLAIN, need_lsn, &lsn, res);
+        r = exec_on(&replica, route, params, NULL, check ? STMT_CHECK_REPLAY : STMT_PLAIN,
+                    need_lsn, &lsn, res);
         if (r == EXEC_OK && res->status == 401 && token) {
             pool_result_free(res);
             target = READ_PRIMARY_SESSION;
@@ -583,11 +611,98 @@ pool_exec(int route, int read_only, const char *token, const char *arg, const ch
         memset(res, 0, sizeof(*res));
         replica_count(route, target);
     }
-    r = exec_on(&primary, route, token, arg, query, body,
+    r = exec_on(&primary, route, params, NULL,
                 (read_only || !have_replica) ? STMT_PLAIN : STMT_CAPTURE_LSN, 0, &lsn, res);
     if (!read_only)
         *commit_lsn = lsn;
     return r;
+}
+
+/*
+ * An xAPI route (RF_XAPI): lms.<function>(method, query, headers, body bytea) on the primary,
+ * the body sent in binary (any bytes); the answer's headers (JSON text) are in res->headers.
+ * xAPI clients have no session cookie, so there is no position to read back.
+ */
+int
+pool_exec_xapi(int route, const char *method, const char *query, const char *headers,
+               const char *body, size_t body_len, struct exec_result *res)
+{
+    const char *params[4] = {method, query, headers, body};
+    int lengths[4] = {0, 0, 0, (int)body_len};
+    uint64_t lsn = 0;
+
+    memset(res, 0, sizeof(*res));
+    if (route < 0 || route >= gw_nroutes || route >= GW_MAX_ROUTES)
+        return EXEC_ERROR;
+    return exec_on(&primary, route, params, lengths, STMT_PLAIN, 0, &lsn, res);
+}
+
+/*
+ * A streamed route (RF_STREAM): its function returns a set of text rows, sent by the server
+ * as they are made and read here one at a time (libpq's single-row mode), each handed to
+ * `emit` and freed, so a large answer never sits in the gateway. Exports may run longer than
+ * statement_timeout: the connection runs them with STREAM_TIMEOUT_MS and is set back after.
+ * Returns EXEC_OK when every row was delivered; EXEC_ERROR when the function failed or
+ * `emit` gave up (the client went away), with *rows telling how many rows went out first.
+ */
+#define STREAM_TIMEOUT_MS 600000
+int
+pool_stream(int route, const char *token, const char *arg, const char *query,
+            int (*emit)(void *ctx, const char *row, size_t len), void *ctx, long *rows)
+{
+    struct pool *p = &primary;
+    const char *params[4] = {token, arg, query, NULL};
+    char set[64];
+    PGresult *res;
+    PGconn *conn;
+    int i, outcome = EXEC_OK;
+
+    *rows = 0;
+    if (route < 0 || route >= gw_nroutes || route >= GW_MAX_ROUTES)
+        return EXEC_ERROR;
+    i = take(p, &outcome);
+    if (i < 0)
+        return outcome;
+    conn = p->c[i].conn;
+    if (gw_cfg.prepare && !p->c[i].prepared[route])
+        p->c[i].prepared[route] = (unsigned char)prepare_route(conn, route);
+    snprintf(set, sizeof(set), "SET statement_timeout = %d", STREAM_TIMEOUT_MS);
+    PQclear(PQexec(conn, set));
+    if ((gw_cfg.prepare && !p->c[i].prepared[route])
+        || !stmt_send(conn, route, params, NULL, gw_cfg.prepare) || !PQsetSingleRowMode(conn)) {
+        gw_log(LOG_WARN, "lms.%s could not be started: %s", gw_routes[route].function,
+               PQerrorMessage(conn));
+        outcome = EXEC_ERROR;
+    }
+    while (outcome == EXEC_OK && (res = PQgetResult(conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+
+        if (st == PGRES_SINGLE_TUPLE) {
+            if (emit(ctx, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0)) != 0) {
+                /* the client is gone: stop the query, drop the rest */
+                PGcancel *c = PQgetCancel(conn);
+                char err[128];
+
+                if (c) {
+                    PQcancel(c, err, sizeof(err));
+                    PQfreeCancel(c);
+                }
+                outcome = EXEC_ERROR;
+            } else
+                (*rows)++;
+        } else if (st != PGRES_TUPLES_OK) {
+            gw_log(LOG_WARN, "lms.%s raised: %s", gw_routes[route].function, PQresultErrorMessage(res));
+            metrics_db_error("sql_error");
+            outcome = EXEC_ERROR;
+        }
+        PQclear(res);
+    }
+    while ((res = PQgetResult(conn)) != NULL)
+        PQclear(res);
+    snprintf(set, sizeof(set), "SET statement_timeout = %d", stmt_timeout_ms);
+    PQclear(PQexec(conn, set));
+    release(p, i, PQstatus(conn) != CONNECTION_OK);
+    return outcome;
 }
 
 /* Release the libpq result a response body pointed into. */

@@ -58,6 +58,33 @@ const struct route gw_routes[] = {
     {"GET", "/api/v1/admin/audit", "api_admin_audit", ARG_NONE, P, RO},
     /* reads pg_stat_* of the primary, so never sent to the replica */
     {"GET", "/api/v1/admin/performance", "api_admin_performance", ARG_NONE, P, RF_GATEWAY_BODY},
+    /* the learner's home page in one call (docs/dashboard.md) */
+    {"GET", "/api/v1/me/dashboard", "api_me_dashboard", ARG_NONE, P, RO},
+    /* exports streamed from a cursor as chunks (stream.c, docs/exports.md) */
+    {"GET", "/api/v1/courses/{id}/export/progress", "api_export_course_progress", ARG_ID, NS, RF_STREAM},
+    {"GET", "/api/v1/courses/{id}/export/gradebook", "api_export_course_gradebook", ARG_ID, NS, RF_STREAM},
+    {"GET", "/api/v1/admin/export/ledger", "api_export_ledger", ARG_NONE, NS, RF_STREAM},
+    {"GET", "/api/v1/admin/export/statements", "api_export_statements", ARG_NONE, NS, RF_STREAM},
+    /* the xAPI Learning Record Store (xapi.c, docs/xapi.md); credentials by an admin */
+    {"POST", "/api/v1/admin/xapi/clients", "api_admin_xapi_client_create", ARG_NONE, NS, 0},
+    {"GET", "/xapi/statements", "api_xapi_statements", ARG_NONE, NS, RF_XAPI},
+    {"PUT", "/xapi/statements", "api_xapi_statements", ARG_NONE, NS, RF_XAPI},
+    {"POST", "/xapi/statements", "api_xapi_statements", ARG_NONE, NS, RF_XAPI},
+    {"GET", "/xapi/activities/state", "api_xapi_state", ARG_NONE, NS, RF_XAPI},
+    {"PUT", "/xapi/activities/state", "api_xapi_state", ARG_NONE, NS, RF_XAPI},
+    {"POST", "/xapi/activities/state", "api_xapi_state", ARG_NONE, NS, RF_XAPI},
+    {"DELETE", "/xapi/activities/state", "api_xapi_state", ARG_NONE, NS, RF_XAPI},
+    {"GET", "/xapi/activities/profile", "api_xapi_activity_profile", ARG_NONE, NS, RF_XAPI},
+    {"PUT", "/xapi/activities/profile", "api_xapi_activity_profile", ARG_NONE, NS, RF_XAPI},
+    {"POST", "/xapi/activities/profile", "api_xapi_activity_profile", ARG_NONE, NS, RF_XAPI},
+    {"DELETE", "/xapi/activities/profile", "api_xapi_activity_profile", ARG_NONE, NS, RF_XAPI},
+    {"GET", "/xapi/agents/profile", "api_xapi_agent_profile", ARG_NONE, NS, RF_XAPI},
+    {"PUT", "/xapi/agents/profile", "api_xapi_agent_profile", ARG_NONE, NS, RF_XAPI},
+    {"POST", "/xapi/agents/profile", "api_xapi_agent_profile", ARG_NONE, NS, RF_XAPI},
+    {"DELETE", "/xapi/agents/profile", "api_xapi_agent_profile", ARG_NONE, NS, RF_XAPI},
+    {"GET", "/xapi/activities", "api_xapi_activities", ARG_NONE, NS, RF_XAPI},
+    {"GET", "/xapi/agents", "api_xapi_agents", ARG_NONE, NS, RF_XAPI},
+    {"GET", "/xapi/about", "api_xapi_about", ARG_NONE, NS, RF_XAPI},
 };
 
 const int gw_nroutes = (int)(sizeof(gw_routes) / sizeof(gw_routes[0]));

@@ -10,6 +10,9 @@
  *   - with STMT_CAPTURE_LSN, `SELECT pg_current_wal_insert_lsn()` runs after the call has
  *     committed, again in the same pipeline: a position at or past the write's commit record.
  * Either way the parameters travel separately from the SQL text; nothing is interpolated.
+ * Two route shapes differ (gw.h): xAPI routes (RF_XAPI) call lms.api_xapi_*(method, query,
+ * headers, body bytea) -> (status, headers, body), their body sent and their answer read in
+ * binary; streamed exports (RF_STREAM) call their set-returning function in the select list.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,23 +26,38 @@
 void
 stmt_sql(int route, char *out, size_t outsz)
 {
-    snprintf(out, outsz,
-             "SELECT status, body FROM lms.%s($1::text, $2::text, $3::jsonb, $4::jsonb)",
-             gw_routes[route].function);
+    if (gw_routes[route].flags & RF_XAPI)
+        snprintf(out, outsz,
+                 "SELECT status, headers, body FROM lms.%s($1::text, $2::jsonb, $3::jsonb, $4::bytea)",
+                 gw_routes[route].function);
+    else if (gw_routes[route].flags & RF_STREAM)
+        snprintf(out, outsz, "SELECT lms.%s($1::text, $2::text, $3::jsonb, $4::jsonb)",
+                 gw_routes[route].function);
+    else
+        snprintf(out, outsz,
+                 "SELECT status, body FROM lms.%s($1::text, $2::text, $3::jsonb, $4::jsonb)",
+                 gw_routes[route].function);
 }
 
+/* Wire formats of a route's call: the xAPI body parameter and answer are binary. */
+static const int xapi_formats[4] = {0, 0, 0, 1};
+#define PARAM_FORMATS(route) ((gw_routes[route].flags & RF_XAPI) ? xapi_formats : NULL)
+#define RESULT_FORMAT(route) ((gw_routes[route].flags & RF_XAPI) ? 1 : 0)
+
 /* Send the route's call (prepared or unnamed) without waiting for it. */
-static int
-send_call(PGconn *conn, int route, const char *const params[4], int prepared)
+int
+stmt_send(PGconn *conn, int route, const char *const params[4], const int lengths[4], int prepared)
 {
     char sql[256], name[16];
 
     if (prepared) {
         snprintf(name, sizeof(name), "r%d", route);
-        return PQsendQueryPrepared(conn, name, 4, params, NULL, NULL, 0);
+        return PQsendQueryPrepared(conn, name, 4, params, lengths, PARAM_FORMATS(route),
+                                   RESULT_FORMAT(route));
     }
     stmt_sql(route, sql, sizeof(sql));
-    return PQsendQueryParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
+    return PQsendQueryParams(conn, sql, 4, NULL, params, lengths, PARAM_FORMATS(route),
+                             RESULT_FORMAT(route));
 }
 
 /* The first result of the next query of a pipeline; the rest up to its NULL is dropped. */
@@ -81,8 +99,8 @@ lsn_of(PGresult *res, uint64_t *lsn, int *isnull)
  * NULL when the connection broke.
  */
 PGresult *
-stmt_run(PGconn *conn, int route, const char *const params[4], int prepared, int mode,
-         uint64_t *lsn, int *in_recovery)
+stmt_run(PGconn *conn, int route, const char *const params[4], const int lengths[4], int prepared,
+         int mode, uint64_t *lsn, int *in_recovery)
 {
     PGresult *call = NULL, *aux = NULL, *sync;
     int isnull = 0, ok;
@@ -94,13 +112,15 @@ stmt_run(PGconn *conn, int route, const char *const params[4], int prepared, int
             char name[16];
 
             snprintf(name, sizeof(name), "r%d", route);
-            return PQexecPrepared(conn, name, 4, params, NULL, NULL, 0);
+            return PQexecPrepared(conn, name, 4, params, lengths, PARAM_FORMATS(route),
+                                  RESULT_FORMAT(route));
         }
         {
             char sql[256];
 
             stmt_sql(route, sql, sizeof(sql));
-            return PQexecParams(conn, sql, 4, NULL, params, NULL, NULL, 0);
+            return PQexecParams(conn, sql, 4, NULL, params, lengths, PARAM_FORMATS(route),
+                                RESULT_FORMAT(route));
         }
     }
     if (!PQenterPipelineMode(conn))
@@ -108,9 +128,9 @@ stmt_run(PGconn *conn, int route, const char *const params[4], int prepared, int
     if (mode == STMT_CHECK_REPLAY)
         ok = PQsendQueryParams(conn, "SELECT pg_catalog.pg_last_wal_replay_lsn()", 0, NULL, NULL,
                                NULL, NULL, 0)
-             && send_call(conn, route, params, prepared) && PQpipelineSync(conn);
+             && stmt_send(conn, route, params, lengths, prepared) && PQpipelineSync(conn);
     else
-        ok = send_call(conn, route, params, prepared) && PQpipelineSync(conn)
+        ok = stmt_send(conn, route, params, lengths, prepared) && PQpipelineSync(conn)
              && PQsendQueryParams(conn, "SELECT pg_catalog.pg_current_wal_insert_lsn()", 0, NULL,
                                   NULL, NULL, NULL, 0)
              && PQpipelineSync(conn);

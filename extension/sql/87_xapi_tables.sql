@@ -1,0 +1,94 @@
+-- The xAPI Learning Record Store: its tables (docs/xapi.md).
+-- Statements are stored whole (jsonb, as the LRS returns them) with link tables per agent and
+-- per activity, the way Yet Analytics' lrsql does, so the filters of GET /statements are index
+-- range scans in stored order, never a scan of JSON.
+
+-- An activity provider: Basic auth key and the SHA-256 of a 256-bit random secret (never the
+-- secret itself). `authority` is the Agent stamped on every statement it sends;
+-- `completes_lessons` lets its completed/passed statements complete lms lessons.
+CREATE TABLE lms.xapi_clients (
+  id bigserial PRIMARY KEY,
+  name text NOT NULL CHECK (length(btrim(name)) BETWEEN 1 AND 100),
+  api_key text NOT NULL UNIQUE CHECK (api_key ~ '^[a-f0-9]{24}$'),
+  secret_hash bytea NOT NULL CHECK (length(secret_hash) = 32),
+  authority jsonb NOT NULL,
+  completes_lessons boolean NOT NULL DEFAULT false,
+  created_at timestamptz NOT NULL DEFAULT lms.clock(),
+  revoked_at timestamptz
+);
+
+-- One row per statement; seq is the stored order and the paging cursor.
+CREATE TABLE lms.xapi_statements (
+  seq bigserial PRIMARY KEY,
+  id uuid NOT NULL UNIQUE,
+  statement jsonb NOT NULL,            -- as returned by format=exact (id, stored, authority, version set)
+  verb_id text NOT NULL,
+  registration uuid,
+  stored timestamptz NOT NULL,
+  voids uuid,                          -- a voiding statement: the id of its target
+  voided boolean NOT NULL DEFAULT false,
+  client_id bigint REFERENCES lms.xapi_clients ON DELETE SET NULL,
+  target_verb text                     -- object is a StatementRef: the target's verb (filters see it)
+);
+CREATE INDEX xapi_statements_by_verb ON lms.xapi_statements (verb_id, seq);
+CREATE INDEX xapi_statements_by_registration ON lms.xapi_statements (registration, seq)
+  WHERE registration IS NOT NULL;
+CREATE INDEX xapi_statements_by_stored ON lms.xapi_statements (stored);
+CREATE INDEX xapi_statements_by_target_verb ON lms.xapi_statements (target_verb, seq)
+  WHERE target_verb IS NOT NULL;
+
+-- Agents of a statement by their identifier (lms.xapi_ifi): `direct` when it is the actor or
+-- the object (the `agent` filter), every other place only for related_agents. A statement
+-- whose object is a StatementRef also gets its target's rows (and target_verb), so a filter
+-- that matches a statement also returns the statements that target it (xAPI 1.0.3
+-- Communication 2.1.3), even when the target is voided.
+CREATE TABLE lms.xapi_statement_agents (
+  agent text NOT NULL,
+  seq bigint NOT NULL REFERENCES lms.xapi_statements ON DELETE CASCADE,
+  direct boolean NOT NULL,
+  PRIMARY KEY (agent, seq)
+);
+CREATE INDEX xapi_statement_agents_direct ON lms.xapi_statement_agents (agent, seq) WHERE direct;
+CREATE INDEX xapi_statement_agents_by_seq ON lms.xapi_statement_agents (seq);
+
+-- Activities of a statement: `direct` for the object, context and sub-statement activities
+-- only for related_activities.
+CREATE TABLE lms.xapi_statement_activities (
+  activity text NOT NULL,
+  seq bigint NOT NULL REFERENCES lms.xapi_statements ON DELETE CASCADE,
+  direct boolean NOT NULL,
+  PRIMARY KEY (activity, seq)
+);
+CREATE INDEX xapi_statement_activities_direct ON lms.xapi_statement_activities (activity, seq) WHERE direct;
+CREATE INDEX xapi_statement_activities_by_seq ON lms.xapi_statement_activities (seq);
+
+-- Attachment contents by their SHA-256 (statements refer to them through attachments[].sha2).
+CREATE TABLE lms.xapi_attachments (
+  sha2 text PRIMARY KEY CHECK (sha2 ~ '^[0-9a-f]{64}$'),
+  content_type text NOT NULL,
+  content bytea NOT NULL
+);
+
+-- The canonical definition of each activity seen in a statement (GET /activities).
+CREATE TABLE lms.xapi_activities (
+  id text PRIMARY KEY,
+  definition jsonb NOT NULL DEFAULT '{}',
+  updated_at timestamptz NOT NULL DEFAULT lms.clock()
+);
+
+-- State, Activity Profile and Agent Profile documents. kind 's' state (activity + agent +
+-- registration + stateId), 'a' activity profile (activity + profileId), 'g' agent profile
+-- (agent + profileId). etag is the SHA-1 of the content, as the spec asks.
+CREATE TABLE lms.xapi_documents (
+  id bigserial PRIMARY KEY,
+  kind "char" NOT NULL CHECK (kind IN ('s', 'a', 'g')),
+  activity_id text,
+  agent text,
+  registration uuid,
+  doc_id text NOT NULL,
+  content_type text NOT NULL,
+  content bytea NOT NULL,
+  etag text NOT NULL,
+  updated timestamptz NOT NULL,
+  CONSTRAINT xapi_documents_key UNIQUE NULLS NOT DISTINCT (kind, activity_id, agent, registration, doc_id)
+);

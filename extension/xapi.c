@@ -1,0 +1,40 @@
+/*
+ * xapi.c
+ *	  What the xAPI store needs from C: the SHA-1 that the spec names for document ETags.
+ *
+ * PostgreSQL's SQL functions stop at SHA-224..512 and pgcrypto may live in any schema, so
+ * the digest comes from the server's own cryptohash (the same code as its SCRAM and
+ * checksums use). Everything else of the LRS is SQL (extension/sql/87-89_xapi_*.sql).
+ */
+#include "postgres.h"
+
+#include "common/cryptohash.h"
+#include "common/sha1.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+PG_FUNCTION_INFO_V1(lms_sha1_hex);
+
+/*
+ * lms.sha1_hex(bytea) -> 40 lowercase hex digits.
+ */
+Datum
+lms_sha1_hex(PG_FUNCTION_ARGS)
+{
+	bytea	   *data = PG_GETARG_BYTEA_PP(0);
+	uint8		digest[SHA1_DIGEST_LENGTH];
+	char		hex[SHA1_DIGEST_LENGTH * 2 + 1];
+	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA1);
+
+	if (ctx == NULL || pg_cryptohash_init(ctx) < 0
+		|| pg_cryptohash_update(ctx, (uint8 *) VARDATA_ANY(data), VARSIZE_ANY_EXHDR(data)) < 0
+		|| pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+	{
+		pg_cryptohash_free(ctx);
+		elog(ERROR, "could not compute a SHA-1 digest");
+	}
+	pg_cryptohash_free(ctx);
+	for (int i = 0; i < SHA1_DIGEST_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
+	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}

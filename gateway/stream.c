@@ -1,0 +1,96 @@
+/*
+ * stream.c — exports streamed from a cursor with chunked encoding.
+ *
+ * An export route's function (lms.api_export_*) returns a set of text rows: the first is the
+ * head, a JSON object {"status", "content_type", "filename"} (or {"status", "problem"} when
+ * the request is refused); every later row is a slice of the body (CSV or NDJSON lines),
+ * made by the server from a cursor as the gateway reads them (pool_stream, single-row
+ * mode). Each slice goes out as one HTTP chunk and is freed, so the gateway holds one slice
+ * at a time whatever the size of the export, and the first byte leaves as soon as the first
+ * slice exists.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <civetweb.h>
+#include <cjson/cJSON.h>
+
+#include "gw.h"
+
+struct stream_ctx {
+    struct req *r;
+    int head_sent;      /* the status line went out: errors can only cut the stream now */
+    int refused;        /* the head was a problem: it was answered, ignore the rest */
+};
+
+/* The head row: the status line and headers of a 200, or the problem document. */
+static int
+send_head(struct stream_ctx *s, const char *row, size_t len)
+{
+    cJSON *head = cJSON_ParseWithLength(row, len);
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(head, "status");
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(head, "content_type");
+    const cJSON *fn = cJSON_GetObjectItemCaseSensitive(head, "filename");
+    const cJSON *pb = cJSON_GetObjectItemCaseSensitive(head, "problem");
+    int status = cJSON_IsNumber(st) ? st->valueint : 500;
+    struct sbuf h = {0};
+
+    if (status >= 400 || !cJSON_IsString(ct)) {
+        char *text = cJSON_IsObject(pb) ? cJSON_PrintUnformatted(pb) : NULL;
+
+        if (text)
+            http_send(s->r, status, "application/problem+json", text, strlen(text),
+                      "Cache-Control: no-store\r\n", 0);
+        else
+            http_send_failure(s->r, EXEC_ERROR);
+        cJSON_free(text);
+        s->refused = 1;
+    } else {
+        sb_puts(&h, "Cache-Control: no-store\r\n");
+        if (cJSON_IsString(fn) && strpbrk(fn->valuestring, "\"\r\n\\") == NULL)
+            sb_printf(&h, "Content-Disposition: attachment; filename=\"%s\"\r\n", fn->valuestring);
+        http_send(s->r, status, ct->valuestring, NULL, HTTP_CHUNKED, h.data, 0);
+        sb_free(&h);
+    }
+    s->head_sent = 1;
+    cJSON_Delete(head);
+    return 0;
+}
+
+/* pool_stream's callback: the head, then one chunk per row; non-zero stops the query. */
+static int
+emit_row(void *ctx, const char *row, size_t len)
+{
+    struct stream_ctx *s = ctx;
+
+    if (!s->head_sent)
+        return send_head(s, row, len);
+    if (s->refused || len == 0)
+        return 0;
+    if (mg_send_chunk(http_conn(s->r), row, (unsigned int)len) < 0)
+        return -1;
+    http_sent(s->r, len);
+    return 0;
+}
+
+/* One export request: stream the rows, end the chunked body (or cut it on a failure). */
+void
+stream_serve(struct req *r, int route, const char *token, const char *arg, const char *query)
+{
+    struct stream_ctx s = {r, 0, 0};
+    long rows = 0;
+    int outcome = pool_stream(route, token, arg, query, emit_row, &s, &rows);
+
+    if (!s.head_sent) {
+        http_send_failure(r, outcome == EXEC_OK ? EXEC_ERROR : outcome);
+        return;
+    }
+    if (s.refused)
+        return;
+    if (outcome == EXEC_OK)
+        mg_send_chunk(http_conn(r), "", 0);   /* the last chunk */
+    else
+        /* a failure after the head: the body stays unterminated and the connection closes,
+         * so the client sees a broken transfer rather than a short file that looks whole */
+        mg_disable_connection_keep_alive(http_conn(r));
+}
