@@ -6,6 +6,7 @@
 #   make demo / make stop    the embedded default: private cluster, demo data, gateway on localhost
 #   make bench               benchmarks that print figures
 #   make soak                the realistic mix for SOAK s (default 1800) with PostgreSQL restarts
+#   make conformance         ADL's xAPI conformance suite against the LRS (1.0.3 and 2.0.0)
 
 MODULE_big = lms
 OBJS = $(patsubst %.c,%.o,$(sort $(wildcard extension/*.c)))
@@ -47,7 +48,7 @@ $(OBJS): $(wildcard extension/*.h)
 
 # The gateway has its own Makefile; it is built and installed with the extension.
 all: gateway
-.PHONY: gateway install-gateway test demo stop bench soak
+.PHONY: gateway install-gateway test demo stop bench soak conformance
 gateway:
 	@if [ -f gateway/Makefile ]; then $(MAKE) -C gateway; fi
 
@@ -70,6 +71,9 @@ bench:
 # The 30-minute soak (issue 10, not part of `make test`): SOAK=seconds, RESTART_EVERY=seconds.
 soak:
 	bench/soak.sh
+
+conformance:
+	tests/conformance/run.sh
 
 bench-%:
 	bench/$*.sh

@@ -29,11 +29,19 @@ RETURN CASE WHEN s->'object'->>'objectType' = 'SubStatement' AND s->'object' ? '
        || CASE WHEN s ? 'context' THEN pg_catalog.jsonb_build_object('context', lms.xapi_normalize_context(s->'context'))
                ELSE '{}' END;
 
--- What two statements with the same id must agree on to be "the same statement": everything
--- but what the LRS sets itself.
+-- A statement as it is compared: without what the LRS sets itself, and with result.duration
+-- cut to hundredths of a second (xAPI 2.0: finer precision is not compared).
+CREATE FUNCTION lms.xapi_comparable(s jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN pg_catalog.jsonb_typeof(s->'result'->'duration') = 'string'
+            THEN pg_catalog.jsonb_set(s, '{result,duration}', pg_catalog.to_jsonb(
+                   pg_catalog.regexp_replace(s->'result'->>'duration', '(\.[0-9]{1,2})[0-9]*S$', '\1S')))
+            ELSE s END - '{stored,authority,version,timestamp}'::text[];
+
+-- What two statements with the same id must agree on to be "the same statement".
 CREATE FUNCTION lms.xapi_same_statement(stored jsonb, sent jsonb) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN (stored - '{stored,authority,version,timestamp}'::text[]) = (lms.xapi_normalize(sent) - '{stored,authority,version,timestamp}'::text[])
+RETURN lms.xapi_comparable(stored) = lms.xapi_comparable(lms.xapi_normalize(sent))
    AND (NOT sent ? 'timestamp' OR lms.xapi_timestamp(stored->'timestamp') = lms.xapi_timestamp(sent->'timestamp'));
 
 -- The agents a statement is about: (ifi, direct). Direct: the actor, and the object when it is
@@ -87,13 +95,26 @@ RETURN (SELECT coalesce(pg_catalog.jsonb_object_agg(k,
           FROM (SELECT pg_catalog.jsonb_object_keys(coalesce(old, '{}') || coalesce(new, '{}')) k) ks);
 
 -- The definitions of one activity in one batch, merged in statement order.
-CREATE AGGREGATE lms.xapi_merge_definitions(jsonb) (sfunc = lms.xapi_merge_definition, stype = jsonb, initcond = '{}');
+CREATE FUNCTION lms.xapi_merge_definitions(defs jsonb[]) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+DECLARE
+  d jsonb;
+  out jsonb := '{}';
+BEGIN
+  FOREACH d IN ARRAY defs LOOP
+    out := lms.xapi_merge_definition(out, d);
+  END LOOP;
+  RETURN out;
+END
+$$;
 
 -- Store a batch of valid, normalized statements in one transaction (one statement, no
 -- temporary table). Each element of `batch` already has its id. Existing ids: the same
 -- statement again is a no-op, a different one is refused (unique_violation, the id in the
 -- detail: 409); a voiding statement marks its target voided, and may not target a voiding
--- statement (invalid_parameter_value: 400). Returns the ids in order.
+-- statement; an id twice in the batch is refused (both invalid_parameter_value: 400).
+-- Returns the ids in order.
 CREATE FUNCTION lms.xapi_store(batch jsonb, client bigint, authority jsonb, ver text) RETURNS uuid[]
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -111,17 +132,14 @@ BEGIN
          pg_catalog.array_agg((e->>'id')::uuid ORDER BY o)
     INTO full_batch, ids
     FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY AS t(e, o);
-  -- the same id twice in one batch, or an id already stored, must be the same statement
-  SELECT coalesce(
-           (SELECT (a.e->>'id')::uuid
-              FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY a(e, o)
-              JOIN pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY b(e, o)
-                ON a.e->>'id' = b.e->>'id' AND a.o < b.o
-             WHERE NOT lms.xapi_same_statement(a.e, b.e) LIMIT 1),
-           (SELECT x.id FROM pg_catalog.jsonb_array_elements(batch) b(e)
-              JOIN lms.xapi_statements x ON x.id = (b.e->>'id')::uuid
-             WHERE NOT lms.xapi_same_statement(x.statement, b.e) LIMIT 1))
-    INTO conflict;
+  -- an id twice in one batch is refused; an id already stored must be the same statement
+  IF (SELECT count(DISTINCT e->>'id') FROM pg_catalog.jsonb_array_elements(batch) e) < pg_catalog.jsonb_array_length(batch) THEN
+    RAISE invalid_parameter_value USING MESSAGE = 'a statement id appears twice in the batch',
+      DETAIL = 'Every statement of a batch must have its own id.';
+  END IF;
+  SELECT x.id INTO conflict FROM pg_catalog.jsonb_array_elements(batch) b(e)
+    JOIN lms.xapi_statements x ON x.id = (b.e->>'id')::uuid
+   WHERE NOT lms.xapi_same_statement(x.statement, b.e) LIMIT 1;
   IF conflict IS NOT NULL THEN
     RAISE unique_violation USING MESSAGE = 'statement id already used',
       DETAIL = 'A different statement with id ' || conflict || ' is already stored.';
@@ -167,7 +185,7 @@ BEGIN
     UPDATE lms.xapi_statements t SET voided = true
       FROM ins WHERE t.id = ins.voids AND t.voids IS NULL)
   INSERT INTO lms.xapi_activities AS a (id, definition, updated_at)
-  SELECT d.id, lms.xapi_merge_definitions(d.def ORDER BY d.o), now_ts
+  SELECT d.id, lms.xapi_merge_definitions(pg_catalog.array_agg(d.def ORDER BY d.o)), now_ts
     FROM (SELECT x->>'id' AS id, coalesce(x->'definition', '{}') AS def, b.o
             FROM b, pg_catalog.jsonb_array_elements(pg_catalog.jsonb_build_array(b.s->'object')
                    || coalesce(b.s->'context'->'contextActivities'->'parent', '[]')

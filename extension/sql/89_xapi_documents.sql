@@ -10,10 +10,6 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN btrim(header) = '*' OR etag = ANY (SELECT btrim(pg_catalog.regexp_replace(btrim(t), '^(W/)?"?|"$', '', 'g'))
                                             FROM pg_catalog.regexp_split_to_table(header, ',') t);
 
--- The key of a document request: kind, activity, agent, registration, document id, and the
--- name of the id parameter, or the reason for a 400.
-CREATE TYPE lms.xapi_doc_key AS (kind "char", activity_id text, agent text, registration uuid, doc_id text, id_param text);
-
 CREATE FUNCTION lms.xapi_doc_key(kind "char", q jsonb, OUT k lms.xapi_doc_key, OUT err text)
 LANGUAGE plpgsql IMMUTABLE
 AS $$
@@ -117,6 +113,10 @@ BEGIN
   IF inm IS NOT NULL AND d.id IS NOT NULL AND lms.xapi_etag_listed(inm, d.etag) THEN
     RETURN lms.xapi_problem(412, 'precondition_failed', 'If-None-Match names the current document.', r.ver);
   END IF;
+  -- xAPI 2.0 extends this to the state resource when the document exists
+  IF r.method = 'PUT' AND k.kind = 's' AND r.ver LIKE '2.%' AND d.id IS NOT NULL AND im IS NULL AND inm IS NULL THEN
+    RETURN lms.xapi_problem(409, 'xapi_conflict', 'The state exists: send If-Match with its ETag to replace it.', r.ver);
+  END IF;
   IF r.method = 'PUT' AND k.kind <> 's' AND im IS NULL AND inm IS NULL THEN
     IF d.id IS NOT NULL THEN
       RETURN lms.xapi_problem(409, 'xapi_conflict',
@@ -197,7 +197,7 @@ BEGIN
 END
 $$;
 
--- /xapi/activities?activityId=: the canonical definition the LRS holds (404 when unknown).
+-- /xapi/activities?activityId=: the Activity with the canonical definition the LRS holds.
 CREATE FUNCTION lms.api_xapi_activities(method text, query jsonb, headers jsonb, body bytea)
 RETURNS lms.xapi_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -213,8 +213,8 @@ BEGIN
     RETURN lms.xapi_bad_request('activityId must be an IRI.', r.ver);
   END IF;
   SELECT * INTO a FROM lms.xapi_activities x WHERE x.id = r.query->>'activityId';
-  IF a.id IS NULL THEN RETURN lms.xapi_problem(404, 'not_found', 'No statement has named this activity.', r.ver); END IF;
-  RETURN lms.xapi_json(200, pg_catalog.jsonb_build_object('objectType', 'Activity', 'id', a.id)
+  -- an activity no statement has named yet is still an Activity (with no definition)
+  RETURN lms.xapi_json(200, pg_catalog.jsonb_build_object('objectType', 'Activity', 'id', r.query->>'activityId')
                             || CASE WHEN a.definition <> '{}' THEN pg_catalog.jsonb_build_object('definition', a.definition) ELSE '{}' END,
                        r.ver);
 END

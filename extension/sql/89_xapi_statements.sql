@@ -134,7 +134,8 @@ BEGIN
     WHEN unique_violation THEN
       RETURN lms.xapi_problem(409, 'xapi_conflict', 'A different statement with this id is already stored.', r.ver);
     WHEN invalid_parameter_value THEN
-      RETURN lms.xapi_bad_request('The target of a voiding statement is itself a voiding statement.', r.ver);
+      GET STACKED DIAGNOSTICS e = MESSAGE_TEXT;
+      RETURN lms.xapi_bad_request(upper(left(e, 1)) || substr(e, 2) || '.', r.ver);
   END;
   IF r.method = 'PUT' THEN RETURN lms.xapi_empty(204, r.ver); END IF;
   RETURN lms.xapi_json(200, pg_catalog.to_jsonb(ids), r.ver);
@@ -241,12 +242,6 @@ SET search_path = pg_catalog, pg_temp
 RETURN lms.iso(LEAST(lms.clock(), pg_catalog.clock_timestamp(),
                      (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a
                        WHERE a.backend_xid IS NOT NULL AND a.datname = pg_catalog.current_database())));
-
--- The filters of a statement query, from the parameters or from a `more` cursor.
-CREATE TYPE lms.xapi_filter AS (agent text, verb text, activity text, registration uuid,
-                                related_activities boolean, related_agents boolean,
-                                since timestamptz, until timestamptz, lim int, format text,
-                                attachments boolean, ascending boolean, after bigint);
 
 -- Parse and check the query parameters of GET /statements (400 reasons in err).
 CREATE FUNCTION lms.xapi_filter_parse(q jsonb, OUT f lms.xapi_filter, OUT err text)

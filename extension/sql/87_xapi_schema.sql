@@ -1,4 +1,6 @@
--- The xAPI Learning Record Store: its tables (docs/xapi.md).
+-- The xAPI Learning Record Store: its tables and types (docs/xapi.md). This file is also the
+-- upgrade step extension/upgrade/1.0--1.1/43_xapi.sql (a link to it): everything here is new
+-- in 1.1 and cannot be run twice, so a fresh install and an update run the same text.
 -- Statements are stored whole (jsonb, as the LRS returns them) with link tables per agent and
 -- per activity, the way Yet Analytics' lrsql does, so the filters of GET /statements are index
 -- range scans in stored order, never a scan of JSON.
@@ -92,3 +94,22 @@ CREATE TABLE lms.xapi_documents (
   updated timestamptz NOT NULL,
   CONSTRAINT xapi_documents_key UNIQUE NULLS NOT DISTINCT (kind, activity_id, agent, registration, doc_id)
 );
+
+-- What every xAPI API function returns: headers is a JSON object of header name -> value.
+CREATE TYPE lms.xapi_response AS (status int, headers jsonb, body bytea);
+
+-- A request after the shared steps: the real method and parameters (the Alternate Request
+-- Syntax unwrapped), the xAPI version asked for and the activity provider behind it.
+CREATE TYPE lms.xapi_request AS (method text, query jsonb, headers jsonb, body bytea, ver text,
+                                 client_id bigint, authority jsonb, completes_lessons boolean,
+                                 problem lms.xapi_response);
+
+-- The filters of a statement query, from the parameters or from a `more` cursor.
+CREATE TYPE lms.xapi_filter AS (agent text, verb text, activity text, registration uuid,
+                                related_activities boolean, related_agents boolean,
+                                since timestamptz, until timestamptz, lim int, format text,
+                                attachments boolean, ascending boolean, after bigint);
+
+-- The key of a document request: kind, activity, agent, registration, document id, and the
+-- name of the id parameter, or the reason for a 400.
+CREATE TYPE lms.xapi_doc_key AS (kind "char", activity_id text, agent text, registration uuid, doc_id text, id_param text);
