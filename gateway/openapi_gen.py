@@ -194,6 +194,20 @@ schemas = {
 for n in ["Course", "Enrollment", "LedgerEntry", "Student", "User"]:
     schemas[n + "Page"] = page_of(n)
 schemas["AchievementList"] = obj({"items": arr(ref("Achievement"))}, ["items"])
+schemas["Dashboard"] = obj({
+    "user": ref("User"),
+    "gamification": {"type": "object", "description": "GET /gamification/me without its achievements list "
+                     "(total_points, level, level_progress, current_streak, longest_streak, last_activity_date, "
+                     "achievements_count, rank {week, all_time})"},
+    "newest_achievements": arr(obj({"code": S, "title": S, "awarded_at": TS})),
+    "enrollments": arr({"type": "object", "description": "the caller's active enrollments (GET /enrollments/me?status=active items, up to 100)"}),
+    "active_enrollments": I32,
+    "continue": nullable(obj({"course_id": I, "course_title": S, "lesson_id": I, "lesson_title": S, "lesson_kind": S,
+                              "last_position_seconds": nullable(I32), "last_activity_at": nullable(TS)})),
+}, ["user", "gamification", "newest_achievements", "enrollments", "active_enrollments", "continue"])
+schemas["XapiClientCreate"] = obj({"name": S, "completes_lessons": B}, ["name"])
+schemas["XapiClient"] = obj({"id": I, "name": S, "key": S, "secret": {"type": "string", "description": "shown once; only its SHA-256 is stored"},
+                             "completes_lessons": B}, ["id", "name", "key", "secret", "completes_lessons"])
 
 def problem_resp(desc):
     return {"description": desc, "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}},
@@ -204,6 +218,7 @@ components = {
     "securitySchemes": {
         "bearerAuth": {"type": "http", "scheme": "bearer"},
         "cookieAuth": {"type": "apiKey", "in": "cookie", "name": "access_token"},
+        "basicAuth": {"type": "http", "scheme": "basic", "description": "xAPI activity providers (key:secret)"},
     },
     "headers": {
         "X-Request-Id": {"description": "echoed from the request, or generated", "schema": S},
@@ -358,6 +373,39 @@ route("GET", "/api/v1/admin/audit", "api_admin_audit", "The audit log, newest fi
 route("GET", "/api/v1/admin/performance", "api_admin_performance", "Database and gateway figures (admin)", A,
       success=ok(200, ref("Performance"), "figures", ["ETag"]), errors=["Unauthenticated", "Forbidden"], tag="admin")
 
+route("GET", "/api/v1/me/dashboard", "api_me_dashboard",
+      "The learner's home page in one call: profile, active enrollments with progress, where to continue, points, level, streak, newest achievements, ranks", A,
+      success=ok(200, ref("Dashboard"), "the home page", ["ETag"]), errors=["BadRequest", "Unauthenticated"], tag="users")
+
+def stream_ok(types, desc):
+    return {"200": {"description": desc + " Sent with Transfer-Encoding: chunked as it is read from a cursor "
+                    "(Content-Disposition names the file); a failure after the first byte cuts the transfer.",
+                    "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"},
+                                "Cache-Control": {"$ref": "#/components/headers/Cache-Control"}},
+                    "content": {t: {"schema": S} for t in types}}}
+
+route("GET", "/api/v1/courses/{id}/export/progress", "api_export_course_progress",
+      "Export a course's lesson progress as CSV, streamed (owner, admin)", A, params=[P("id")],
+      success=stream_ok(["text/csv"], "user_id,email,display_name,lesson_id,lesson_title,kind,watched_seconds,last_position_seconds,completion_percentage,is_completed,completed_at,updated_at."),
+      errors=["Unauthenticated", "Forbidden", "NotFound"], tag="exports")
+route("GET", "/api/v1/courses/{id}/export/gradebook", "api_export_course_gradebook",
+      "Export a course's gradebook (best quiz scores) as CSV, streamed (owner, admin)", A, params=[P("id")],
+      success=stream_ok(["text/csv"], "user_id,email,display_name,quiz_id,quiz_title,lesson_id,attempts,best_score,passed,last_attempt_at."),
+      errors=["Unauthenticated", "Forbidden", "NotFound"], tag="exports")
+SINCE = {"name": "since", "in": "query", "description": "ISO 8601 date-time with a zone: from this instant (inclusive)", "schema": TS}
+UNTIL = {"name": "until", "in": "query", "description": "ISO 8601 date-time with a zone: before this instant", "schema": TS}
+route("GET", "/api/v1/admin/export/ledger", "api_export_ledger", "Export the points ledger as CSV, streamed (admin)", A,
+      params=[SINCE, UNTIL], success=stream_ok(["text/csv"], "id,user_id,points,reason,source_key,course_id,source_id,note,created_at in id order."),
+      errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="exports")
+route("GET", "/api/v1/admin/export/statements", "api_export_statements",
+      "Export the xAPI statements as NDJSON (default) or CSV, streamed (admin)", A,
+      params=[{"name": "format", "in": "query", "schema": {"type": "string", "enum": ["ndjson", "csv"], "default": "ndjson"}}, SINCE, UNTIL],
+      success=stream_ok(["application/x-ndjson", "text/csv"], "One statement per line as stored (NDJSON), or id,stored,actor,verb,object_type,object_id,success,completion,score_scaled,registration,voided (CSV), in stored order."),
+      errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="exports")
+route("POST", "/api/v1/admin/xapi/clients", "api_admin_xapi_client_create",
+      "Make the Basic credentials of an xAPI activity provider (admin); the secret is shown once", A, body="XapiClientCreate",
+      success=ok(201, ref("XapiClient"), "the new credentials"), errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="xapi")
+
 paths = {}
 for method, path, fn, summary, auth, params, body, success, errors, tag in ROUTES:
     op = {"operationId": fn, "summary": summary, "tags": [tag], "x-sql-function": "lms." + fn,
@@ -391,6 +439,41 @@ for method, path, fn, summary, auth, params, body, success, errors, tag in ROUTE
     op["responses"] = resp
     paths.setdefault(path, {})[method.lower()] = op
 
+# The xAPI Learning Record Store (docs/xapi.md): its own calling convention (xAPI 1.0.3 / 2.0.0),
+# one lms.api_xapi_* function per resource taking (method, query, headers, body bytea).
+XAPI_HEADERS = [{"name": "X-Experience-API-Version", "in": "header", "required": True,
+                 "description": "1.0.x or 2.0.x (400 otherwise; not needed for /xapi/about)", "schema": S},
+                {"name": "Authorization", "in": "header", "required": True,
+                 "description": "Basic key:secret of an activity provider (lms.xapi_create_client or POST /api/v1/admin/xapi/clients)", "schema": S}]
+XAPI = [
+    ("/xapi/statements", ["get", "put", "post"], "api_xapi_statements",
+     "Statements: PUT ?statementId (204), POST one or a batch (200 [ids]; multipart/mixed with attachments), GET by statementId / "
+     "voidedStatementId or a StatementResult {statements, more} filtered by agent, verb, activity, registration, related_activities, "
+     "related_agents, since, until, limit, format (exact|ids|canonical), attachments, ascending; X-Experience-API-Consistent-Through"),
+    ("/xapi/activities/state", ["get", "put", "post", "delete"], "api_xapi_state",
+     "State documents by activityId, agent, registration, stateId (GET without stateId: the ids; DELETE without: all)"),
+    ("/xapi/activities/profile", ["get", "put", "post", "delete"], "api_xapi_activity_profile",
+     "Activity profiles by activityId and profileId, with ETag / If-Match / If-None-Match (412, 409)"),
+    ("/xapi/agents/profile", ["get", "put", "post", "delete"], "api_xapi_agent_profile",
+     "Agent profiles by agent and profileId, with ETag / If-Match / If-None-Match (412, 409)"),
+    ("/xapi/activities", ["get"], "api_xapi_activities", "The Activity object (the canonical definition the LRS holds)"),
+    ("/xapi/agents", ["get"], "api_xapi_agents", "The Person object of an agent"),
+    ("/xapi/about", ["get"], "api_xapi_about", "The xAPI versions this LRS speaks (no credentials or version header needed)"),
+]
+for path, methods, fn, summary in XAPI:
+    for m in methods:
+        paths[path] = paths.get(path, {})
+        paths[path][m] = {"operationId": fn + "_" + m, "summary": summary, "tags": ["xapi"], "x-sql-function": "lms." + fn,
+                          "security": [{}] if path == "/xapi/about" else [{"basicAuth": []}],
+                          "parameters": [] if path == "/xapi/about" else XAPI_HEADERS,
+                          "responses": {"200": {"description": "the resource (JSON, a document of any type, or multipart/mixed)"},
+                                        "204": {"description": "stored"},
+                                        "400": {"description": "invalid request or statement (problem+json with code xapi_bad_request)"},
+                                        "401": {"description": "missing or wrong Basic credentials"},
+                                        "404": {"description": "no such statement or document"},
+                                        "409": {"description": "conflict (a different statement with the id; a PUT over a profile without a precondition)"},
+                                        "412": {"description": "If-Match / If-None-Match failed"}}}
+
 paths["/health"] = {"get": {"operationId": "health", "summary": "Liveness: 200 while the process serves (no database)",
                             "tags": ["operations"], "security": [{}],
                             "responses": {"200": {"description": "alive", "content": {"application/json": {"schema": obj({"status": {"type": "string", "enum": ["ok"]}})}}}}}}
@@ -422,7 +505,7 @@ doc = {
                             "database_unavailable / database_busy with Retry-After."},
     "servers": [{"url": "/"}],
     "tags": [{"name": t} for t in ["auth", "users", "catalog", "enrollment", "progress", "quizzes", "gamification",
-                                    "leaderboards", "certificates", "analytics", "admin", "operations"]],
+                                    "leaderboards", "certificates", "analytics", "exports", "xapi", "admin", "operations"]],
     "paths": paths,
     "components": components,
 }

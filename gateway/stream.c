@@ -5,9 +5,9 @@
  * head, a JSON object {"status", "content_type", "filename"} (or {"status", "problem"} when
  * the request is refused); every later row is a slice of the body (CSV or NDJSON lines),
  * made by the server from a cursor as the gateway reads them (pool_stream, single-row
- * mode). Each slice goes out as one HTTP chunk and is freed, so the gateway holds one slice
- * at a time whatever the size of the export, and the first byte leaves as soon as the first
- * slice exists.
+ * mode). Rows are gathered into chunks of at most STREAM_CHUNK bytes, so the gateway holds
+ * one chunk at a time whatever the size of the export; the head leaves as soon as the
+ * function has made its first row.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +17,28 @@
 
 #include "gw.h"
 
+#define STREAM_CHUNK 65536
+
 struct stream_ctx {
     struct req *r;
     int head_sent;      /* the status line went out: errors can only cut the stream now */
     int refused;        /* the head was a problem: it was answered, ignore the rest */
+    size_t used;        /* bytes waiting in buf */
+    char buf[STREAM_CHUNK];
 };
+
+/* Send what is gathered as one chunk; -1 when the client is gone. */
+static int
+flush_chunk(struct stream_ctx *s)
+{
+    if (s->used == 0)
+        return 0;
+    if (mg_send_chunk(http_conn(s->r), s->buf, (unsigned int)s->used) < 0)
+        return -1;
+    http_sent(s->r, s->used);
+    s->used = 0;
+    return 0;
+}
 
 /* The head row: the status line and headers of a 200, or the problem document. */
 static int
@@ -67,9 +84,17 @@ emit_row(void *ctx, const char *row, size_t len)
         return send_head(s, row, len);
     if (s->refused || len == 0)
         return 0;
-    if (mg_send_chunk(http_conn(s->r), row, (unsigned int)len) < 0)
+    if (s->used + len > sizeof(s->buf) && flush_chunk(s) < 0)
         return -1;
-    http_sent(s->r, len);
+    if (len > sizeof(s->buf)) {
+        /* a row larger than a chunk goes out alone */
+        if (mg_send_chunk(http_conn(s->r), row, (unsigned int)len) < 0)
+            return -1;
+        http_sent(s->r, len);
+        return 0;
+    }
+    memcpy(s->buf + s->used, row, len);
+    s->used += len;
     return 0;
 }
 
@@ -77,20 +102,25 @@ emit_row(void *ctx, const char *row, size_t len)
 void
 stream_serve(struct req *r, int route, const char *token, const char *arg, const char *query)
 {
-    struct stream_ctx s = {r, 0, 0};
+    struct stream_ctx *s = calloc(1, sizeof(*s));
     long rows = 0;
-    int outcome = pool_stream(route, token, arg, query, emit_row, &s, &rows);
+    int outcome;
 
-    if (!s.head_sent) {
-        http_send_failure(r, outcome == EXEC_OK ? EXEC_ERROR : outcome);
+    if (!s) {
+        http_send_failure(r, EXEC_ERROR);
         return;
     }
-    if (s.refused)
-        return;
-    if (outcome == EXEC_OK)
+    s->r = r;
+    outcome = pool_stream(route, token, arg, query, emit_row, s, &rows);
+    if (!s->head_sent)
+        http_send_failure(r, outcome == EXEC_OK ? EXEC_ERROR : outcome);
+    else if (s->refused)
+        ;
+    else if (outcome == EXEC_OK && flush_chunk(s) == 0)
         mg_send_chunk(http_conn(r), "", 0);   /* the last chunk */
     else
         /* a failure after the head: the body stays unterminated and the connection closes,
          * so the client sees a broken transfer rather than a short file that looks whole */
         mg_disable_connection_keep_alive(http_conn(r));
+    free(s);
 }
