@@ -6,7 +6,8 @@
 -- (gateway/stream.c), in index order without a sort, and nothing holds the whole export.
 
 -- One CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF; a text that a
--- spreadsheet would read as a formula (= + - @ at the start) gets a leading apostrophe.
+-- spreadsheet would read as a formula (= + - @ at the start) gets a leading apostrophe; NULL is
+-- the empty field (concat_ws skips NULLs: every nullable column is made '' first).
 CREATE FUNCTION lms.csv(v text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN v IS NULL THEN ''
@@ -44,7 +45,7 @@ BEGIN ATOMIC
   UNION ALL
   SELECT pg_catalog.concat_ws(',', p.user_id, lms.csv(u.email), lms.csv(u.display_name), l.id, lms.csv(l.title), l.kind,
            p.watched_seconds, p.last_position_seconds, p.completion_percentage, p.is_completed,
-           lms.iso(p.completed_at), lms.iso(p.updated_at)) || E'\n'
+           lms.csv(lms.iso(p.completed_at)), lms.iso(p.updated_at)) || E'\n'
     FROM chk, lms.lessons l
     JOIN lms.lesson_progress p ON p.lesson_id = l.id
     JOIN lms.users u ON u.id = p.user_id
@@ -89,7 +90,7 @@ BEGIN ATOMIC
   SELECT 'id,user_id,points,reason,source_key,course_id,source_id,note,created_at' || E'\n'
     FROM chk WHERE (chk.p).status IS NULL
   UNION ALL
-  (SELECT pg_catalog.concat_ws(',', x.id, x.user_id, x.points, x.reason, lms.csv(x.source_key), x.course_id, x.source_id,
+  (SELECT pg_catalog.concat_ws(',', x.id, x.user_id, x.points, x.reason, lms.csv(x.source_key), coalesce(x.course_id::text, ''), coalesce(x.source_id::text, ''),
            lms.csv(x.note), lms.iso(x.created_at)) || E'\n'
     FROM chk, lms.points_ledger x
    WHERE (chk.p).status IS NULL
@@ -120,8 +121,8 @@ BEGIN ATOMIC
   (SELECT CASE WHEN chk.fmt = 'csv'
               THEN pg_catalog.concat_ws(',', s.id, lms.iso(s.stored), lms.csv(lms.xapi_ifi(s.statement->'actor')), lms.csv(s.verb_id),
                      coalesce(s.statement->'object'->>'objectType', 'Activity'), lms.csv(s.statement->'object'->>'id'),
-                     s.statement->'result'->>'success', s.statement->'result'->>'completion',
-                     s.statement->'result'->'score'->>'scaled', s.registration, s.voided)
+                     coalesce(s.statement->'result'->>'success', ''), coalesce(s.statement->'result'->>'completion', ''),
+                     coalesce(s.statement->'result'->'score'->>'scaled', ''), coalesce(s.registration::text, ''), s.voided)
               ELSE s.statement::text END || E'\n'
     FROM chk, lms.xapi_statements s
    WHERE (chk.p).status IS NULL

@@ -6,7 +6,9 @@ ADL's conformance suite is `make conformance`; these cases check the gateway's s
 xAPI dialect (headers in and out, raw and multipart bodies, HEAD) and the LRS rules end to end.
 """
 import base64
+import csv
 import hashlib
+import io
 import http.client
 import json
 import time
@@ -235,6 +237,13 @@ def register(g):
         c.close()
         return r.status, hdrs, body
 
+    def csv_rows(body):
+        """Parse a CSV export; every row has as many fields as the header (a NULL is an empty field)."""
+        rows = list(csv.reader(io.StringIO(body.decode())))
+        bad = [r for r in rows if len(r) != len(rows[0])]
+        check(not bad, "rows with %d fields instead of %d: %r" % (len(bad[0]) if bad else 0, len(rows[0]), bad[:2]))
+        return rows
+
     @test
     def exports_stream_csv_and_ndjson():
         teacher, alice, admin = need("teacher", "alice", "admin")
@@ -243,13 +252,23 @@ def register(g):
         check(st == 200 and h.get("transfer-encoding") == "chunked" and "content-length" not in h, "not chunked: %r" % h)
         check(h.get("content-type", "").startswith("text/csv") and "attachment" in h.get("content-disposition", ""), "headers %r" % h)
         lines = body.decode().splitlines()
+        csv_rows(body)
         want = int(g.psql("SELECT count(*) FROM lms.lesson_progress p JOIN lms.lessons l ON l.id = p.lesson_id WHERE l.course_id = %d" % cid))
         check(lines[0].startswith("user_id,email,") and len(lines) == want + 1, "%d lines for %d progress rows" % (len(lines), want))
         st, h, body = stream("/courses/%d/export/progress" % cid, alice)
         check(st == 403 and json.loads(body)["code"] == "forbidden", "learner export %d %r" % (st, body[:200]))
         st, _, body = stream("/courses/%d/export/gradebook" % cid, teacher)
         check(st == 200 and body.startswith(b"user_id,email,display_name,quiz_id"), "gradebook %d %r" % (st, body[:100]))
+        csv_rows(body)
+        # a learner who started but did not finish a lesson: completed_at is an empty field
+        g.psql("INSERT INTO lms.lesson_progress (user_id, lesson_id, course_id, module_id, watched_seconds) "
+               "SELECT %d, l.id, l.course_id, l.module_id, 5 FROM lms.lessons l WHERE l.course_id = %d "
+               "ON CONFLICT DO NOTHING" % (STATE["dave_id"], cid))
+        st, _, body = stream("/courses/%d/export/progress" % cid, teacher)
+        rows = csv_rows(body)
+        check(any(r[10] == "" for r in rows[1:]), "no row without completed_at")
         st, _, body = stream("/admin/export/ledger", admin)
+        csv_rows(body)
         n = int(g.psql("SELECT count(*) FROM lms.points_ledger"))
         check(st == 200 and len(body.decode().splitlines()) == n + 1, "ledger lines vs %d rows" % n)
         st, _, body = stream("/admin/export/ledger?since=not-a-date", admin)
@@ -261,6 +280,7 @@ def register(g):
               "ndjson: %d rows for %d statements" % (len(rows), n))
         st, _, body = stream("/admin/export/statements?format=csv", admin)
         check(st == 200 and body.startswith(b"id,stored,actor,verb"), "csv statements")
+        check(len(csv_rows(body)) == n + 1, "csv statements rows")
         st, _, _ = stream("/admin/export/statements", teacher)
         check(st == 403, "teacher exported statements")
         # the connection stays usable after a chunked answer
