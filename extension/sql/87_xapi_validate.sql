@@ -224,6 +224,35 @@ BEGIN
 END
 $$;
 
+-- xAPI 2.0 context.contextAgents / context.contextGroups: arrays of {objectType, agent|group,
+-- relevantTypes?}; a contextAgent holds an Agent, a contextGroup a Group.
+CREATE FUNCTION lms.xapi_context_actors_error(list jsonb, object_type text, member text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $$
+DECLARE
+  field text := 'context.' || object_type || 's';
+  x jsonb;
+  e text;
+BEGIN
+  IF list IS NULL THEN RETURN NULL; END IF;
+  IF pg_catalog.jsonb_typeof(list) <> 'array' THEN RETURN field || ' must be an array'; END IF;
+  FOR x IN SELECT v FROM pg_catalog.jsonb_array_elements(list) v LOOP
+    IF pg_catalog.jsonb_typeof(x) <> 'object' OR lms.xapi_bad_key(x, ARRAY['objectType', member, 'relevantTypes']) IS NOT NULL
+       OR x->>'objectType' IS DISTINCT FROM object_type
+       OR (member = 'group' AND x->'group'->>'objectType' IS DISTINCT FROM 'Group') THEN
+      RETURN field || ' items must be ' || object_type || ' objects';
+    END IF;
+    e := lms.xapi_agent_error(x->member, field || '.' || member, member = 'group');
+    IF e IS NOT NULL THEN RETURN e; END IF;
+    IF x ? 'relevantTypes' AND (pg_catalog.jsonb_typeof(x->'relevantTypes') <> 'array' OR pg_catalog.jsonb_array_length(x->'relevantTypes') = 0
+        OR EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(x->'relevantTypes') t WHERE NOT lms.xapi_is_iri(t))) THEN
+      RETURN field || '.relevantTypes must be a non-empty array of IRIs';
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$$;
+
 -- Context; object_is_activity: revision and platform are only allowed on an Activity object.
 CREATE FUNCTION lms.xapi_context_error(c jsonb, object_is_activity boolean, ver text) RETURNS text
 LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -279,34 +308,9 @@ BEGIN
     e := lms.xapi_statementref_error(c->'statement', 'context.statement');
     IF e IS NOT NULL THEN RETURN e; END IF;
   END IF;
-  IF c ? 'contextAgents' THEN
-    IF pg_catalog.jsonb_typeof(c->'contextAgents') <> 'array' THEN RETURN 'context.contextAgents must be an array'; END IF;
-    FOR x IN SELECT v FROM pg_catalog.jsonb_array_elements(c->'contextAgents') v LOOP
-      IF pg_catalog.jsonb_typeof(x) <> 'object' OR lms.xapi_bad_key(x, '{objectType,agent,relevantTypes}') IS NOT NULL
-         OR x->>'objectType' IS DISTINCT FROM 'contextAgent' THEN RETURN 'context.contextAgents items must be contextAgent objects'; END IF;
-      e := lms.xapi_agent_error(x->'agent', 'context.contextAgents.agent', false);
-      IF e IS NOT NULL THEN RETURN e; END IF;
-      IF x ? 'relevantTypes' AND (pg_catalog.jsonb_typeof(x->'relevantTypes') <> 'array' OR pg_catalog.jsonb_array_length(x->'relevantTypes') = 0
-          OR EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(x->'relevantTypes') t WHERE NOT lms.xapi_is_iri(t))) THEN
-        RETURN 'context.contextAgents.relevantTypes must be a non-empty array of IRIs';
-      END IF;
-    END LOOP;
-  END IF;
-  IF c ? 'contextGroups' THEN
-    IF pg_catalog.jsonb_typeof(c->'contextGroups') <> 'array' THEN RETURN 'context.contextGroups must be an array'; END IF;
-    FOR x IN SELECT v FROM pg_catalog.jsonb_array_elements(c->'contextGroups') v LOOP
-      IF pg_catalog.jsonb_typeof(x) <> 'object' OR lms.xapi_bad_key(x, '{objectType,group,relevantTypes}') IS NOT NULL
-         OR x->>'objectType' IS DISTINCT FROM 'contextGroup' OR x->'group'->>'objectType' IS DISTINCT FROM 'Group' THEN
-        RETURN 'context.contextGroups items must be contextGroup objects with a Group';
-      END IF;
-      e := lms.xapi_agent_error(x->'group', 'context.contextGroups.group');
-      IF e IS NOT NULL THEN RETURN e; END IF;
-      IF x ? 'relevantTypes' AND (pg_catalog.jsonb_typeof(x->'relevantTypes') <> 'array' OR pg_catalog.jsonb_array_length(x->'relevantTypes') = 0
-          OR EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(x->'relevantTypes') t WHERE NOT lms.xapi_is_iri(t))) THEN
-        RETURN 'context.contextGroups.relevantTypes must be a non-empty array of IRIs';
-      END IF;
-    END LOOP;
-  END IF;
+  e := coalesce(lms.xapi_context_actors_error(c->'contextAgents', 'contextAgent', 'agent'),
+                lms.xapi_context_actors_error(c->'contextGroups', 'contextGroup', 'group'));
+  IF e IS NOT NULL THEN RETURN e; END IF;
   RETURN lms.xapi_extensions_error(c->'extensions', 'context.extensions');
 END
 $$;

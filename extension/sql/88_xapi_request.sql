@@ -2,27 +2,36 @@
 -- query, the headers the LRS reads and the raw body, and sends back status, headers and body
 -- (lms.xapi_response) untouched (docs/calling-convention.md, "xAPI routes").
 
--- A JSON answer. Every answer carries the version header of the request's major version.
+-- The X-Experience-API-Version header every answer carries: the newest version of the
+-- request's major version.
+CREATE FUNCTION lms.xapi_version_header(ver text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.jsonb_build_object('X-Experience-API-Version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.3' END);
+
+-- A JSON answer.
 CREATE FUNCTION lms.xapi_json(status int, doc jsonb, ver text, extra jsonb DEFAULT '{}') RETURNS lms.xapi_response
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ROW(status,
-           pg_catalog.jsonb_build_object('Content-Type', 'application/json',
-             'X-Experience-API-Version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.3' END) || extra,
+           pg_catalog.jsonb_build_object('Content-Type', 'application/json') || lms.xapi_version_header(ver) || extra,
            pg_catalog.convert_to(doc::text, 'UTF8'))::lms.xapi_response;
+
+-- An HTTP date (RFC 9110 IMF-fixdate) for Last-Modified.
+CREATE FUNCTION lms.http_date(ts timestamptz) RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+RETURN pg_catalog.to_char(ts AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS "GMT"');
 
 -- An answer without a body (204, 304, 412 ...).
 CREATE FUNCTION lms.xapi_empty(status int, ver text, extra jsonb DEFAULT '{}') RETURNS lms.xapi_response
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ROW(status,
-           pg_catalog.jsonb_build_object('X-Experience-API-Version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.3' END) || extra,
+           lms.xapi_version_header(ver) || extra,
            NULL)::lms.xapi_response;
 
 -- An error: the house's problem document (lms.problem) with an xapi code.
 CREATE FUNCTION lms.xapi_problem(status int, code text, detail text, ver text DEFAULT '1.0.3') RETURNS lms.xapi_response
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ROW(status,
-           pg_catalog.jsonb_build_object('Content-Type', 'application/problem+json',
-             'X-Experience-API-Version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.3' END),
+           pg_catalog.jsonb_build_object('Content-Type', 'application/problem+json') || lms.xapi_version_header(ver),
            pg_catalog.convert_to((lms.problem(status, code, detail)).body, 'UTF8'))::lms.xapi_response;
 
 CREATE FUNCTION lms.xapi_bad_request(detail text, ver text DEFAULT '1.0.3') RETURNS lms.xapi_response

@@ -84,8 +84,7 @@ BEGIN
     END IF;
     IF d.id IS NULL THEN RETURN lms.xapi_problem(404, 'not_found', 'No such document.', r.ver); END IF;
     RETURN ROW(200, pg_catalog.jsonb_build_object('Content-Type', d.content_type, 'ETag', '"' || d.etag || '"',
-                 'Last-Modified', pg_catalog.to_char(d.updated AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS "GMT"'),
-                 'X-Experience-API-Version', CASE WHEN r.ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.3' END),
+                 'Last-Modified', lms.http_date(d.updated)) || lms.xapi_version_header(r.ver),
                d.content)::lms.xapi_response;
   END IF;
   IF r.method = 'DELETE' THEN
@@ -155,47 +154,43 @@ BEGIN
 END
 $$;
 
--- /xapi/activities/state
-CREATE FUNCTION lms.api_xapi_state(method text, query jsonb, headers jsonb, body bytea)
+-- The document routes share everything but their kind and parameters.
+CREATE FUNCTION lms.xapi_document_request(method text, query jsonb, headers jsonb, body bytea, kind "char")
 RETURNS lms.xapi_response
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  r lms.xapi_request := lms.xapi_begin(method, query, headers, body, '{activityId,agent,registration,stateId,since}');
+  r lms.xapi_request := lms.xapi_begin(method, query, headers, body,
+    CASE kind WHEN 's' THEN '{activityId,agent,registration,stateId,since}'::text[]
+              WHEN 'a' THEN '{activityId,profileId,since}'::text[]
+              ELSE '{agent,profileId,since}'::text[] END);
 BEGIN
   IF (r.problem).status IS NOT NULL THEN RETURN r.problem; END IF;
-  RETURN lms.xapi_documents(r, 's');
+  RETURN lms.xapi_documents(r, kind);
 END
 $$;
+
+-- /xapi/activities/state
+CREATE FUNCTION lms.api_xapi_state(method text, query jsonb, headers jsonb, body bytea)
+RETURNS lms.xapi_response
+LANGUAGE sql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+RETURN lms.xapi_document_request(method, query, headers, body, 's');
 
 -- /xapi/activities/profile
 CREATE FUNCTION lms.api_xapi_activity_profile(method text, query jsonb, headers jsonb, body bytea)
 RETURNS lms.xapi_response
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  r lms.xapi_request := lms.xapi_begin(method, query, headers, body, '{activityId,profileId,since}');
-BEGIN
-  IF (r.problem).status IS NOT NULL THEN RETURN r.problem; END IF;
-  RETURN lms.xapi_documents(r, 'a');
-END
-$$;
+RETURN lms.xapi_document_request(method, query, headers, body, 'a');
 
 -- /xapi/agents/profile
 CREATE FUNCTION lms.api_xapi_agent_profile(method text, query jsonb, headers jsonb, body bytea)
 RETURNS lms.xapi_response
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+LANGUAGE sql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  r lms.xapi_request := lms.xapi_begin(method, query, headers, body, '{agent,profileId,since}');
-BEGIN
-  IF (r.problem).status IS NOT NULL THEN RETURN r.problem; END IF;
-  RETURN lms.xapi_documents(r, 'g');
-END
-$$;
+RETURN lms.xapi_document_request(method, query, headers, body, 'g');
 
 -- /xapi/activities?activityId=: the Activity with the canonical definition the LRS holds.
 CREATE FUNCTION lms.api_xapi_activities(method text, query jsonb, headers jsonb, body bytea)

@@ -352,8 +352,8 @@ BEGIN
                || a.content || crlf;
   END LOOP;
   out := out || pg_catalog.convert_to('--' || boundary || '--', 'UTF8');
-  RETURN ROW(200, pg_catalog.jsonb_build_object('Content-Type', 'multipart/mixed; boundary=' || boundary,
-               'X-Experience-API-Version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.3' END) || extra,
+  RETURN ROW(200, pg_catalog.jsonb_build_object('Content-Type', 'multipart/mixed; boundary=' || boundary)
+                  || lms.xapi_version_header(ver) || extra,
              out)::lms.xapi_response;
 END
 $$;
@@ -389,7 +389,7 @@ BEGIN
      WHERE x.id = sid::uuid AND x.voided = (q ? 'voidedStatementId');
     IF s.statement IS NULL THEN RETURN lms.xapi_problem(404, 'not_found', 'No such statement.', r.ver); END IF;
     doc := lms.xapi_format(s.statement, (p.f).format, langs);
-    hdr := hdr || pg_catalog.jsonb_build_object('Last-Modified', pg_catalog.to_char(s.stored AT TIME ZONE 'UTC', 'Dy, DD Mon YYYY HH24:MI:SS "GMT"'));
+    hdr := hdr || pg_catalog.jsonb_build_object('Last-Modified', lms.http_date(s.stored));
     IF (p.f).attachments THEN RETURN lms.xapi_multipart(doc, pg_catalog.jsonb_build_array(s.statement), r.ver, hdr); END IF;
     RETURN lms.xapi_json(200, doc, r.ver, hdr);
   END IF;
