@@ -409,13 +409,11 @@ BEGIN
     IF p.err IS NOT NULL THEN RETURN lms.xapi_bad_request(p.err, r.ver); END IF;
     f := p.f;
   END IF;
-  page := '[]';
-  FOR s IN SELECT * FROM lms.xapi_query(f) LOOP
-    n := n + 1;
-    EXIT WHEN n > f.lim;
-    page := page || pg_catalog.jsonb_build_array(lms.xapi_format(s.statement, f.format, langs));
-    last_seq := s.seq;
-  END LOOP;
+  -- the page and one row more (is there a next page?), in one pass
+  SELECT coalesce(pg_catalog.jsonb_agg(lms.xapi_format(x.statement, f.format, langs) ORDER BY x.o) FILTER (WHERE x.o <= f.lim), '[]'),
+         count(*), max(x.seq) FILTER (WHERE x.o = f.lim)
+    INTO page, n, last_seq
+    FROM lms.xapi_query(f) WITH ORDINALITY x(seq, statement, o);
   doc := pg_catalog.jsonb_build_object('statements', page, 'more',
            CASE WHEN n > f.lim THEN '/xapi/statements?more='
                   || lms.base64url_encode(pg_catalog.convert_to(pg_catalog.jsonb_strip_nulls(
