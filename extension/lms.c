@@ -25,6 +25,7 @@ int			lms_bcrypt_cost = 10;
 int			lms_leaderboard_refresh_interval_ms = 2000;
 char	   *lms_leaderboard_database = NULL;
 bool		lms_worker_registered = false;
+char	   *lms_xapi_iri_base = NULL;
 
 static char *clock_override_text = NULL;
 static bool clock_override_set = false;
@@ -127,6 +128,11 @@ _PG_init(void)
 		register_worker();
 		lms_worker_registered = true;	/* inherited by every backend */
 	}
+	DefineCustomStringVariable("lms.xapi_iri_base",
+							   "Base of the xAPI activity IRIs of lessons and courses and of the learners' account homePage.",
+							   "Lesson 42 is <base>/xapi/activities/lesson/42 (docs/xapi.md).",
+							   &lms_xapi_iri_base, "https://lms.example",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lms");
 }
 

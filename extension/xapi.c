@@ -1,6 +1,7 @@
 /*
  * xapi.c
- *	  What the xAPI store needs from C: the SHA-1 that the spec names for document ETags.
+ *	  What the xAPI store needs from C: the SHA-1 that the spec names for document ETags, and
+ *	  the lms.xapi_iri_base setting (defined in lms.c) for SQL that must not run unloaded.
  *
  * PostgreSQL's SQL functions stop at SHA-224..512 and pgcrypto may live in any schema, so
  * the digest comes from the server's own cryptohash (the same code as its SCRAM and
@@ -12,6 +13,8 @@
 #include "common/sha1.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+
+#include "lms.h"
 
 PG_FUNCTION_INFO_V1(lms_sha1_hex);
 
@@ -37,4 +40,16 @@ lms_sha1_hex(PG_FUNCTION_ARGS)
 	for (int i = 0; i < SHA1_DIGEST_LENGTH; i++)
 		snprintf(hex + 2 * i, 3, "%02x", digest[i]);
 	PG_RETURN_TEXT_P(cstring_to_text(hex));
+}
+
+PG_FUNCTION_INFO_V1(lms_xapi_iri_base_get);
+
+/*
+ * lms.xapi_iri_base() -> the setting. A C function, so that calling it loads the library and
+ * with it the setting's definition (current_setting() in a fresh session would not know it).
+ */
+Datum
+lms_xapi_iri_base_get(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(lms_xapi_iri_base ? lms_xapi_iri_base : ""));
 }

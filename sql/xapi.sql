@@ -164,3 +164,49 @@ SELECT pg_temp.x(lms.api_xapi_statements('POST', '{"method": "GET"}', :'h'::json
 SELECT has_function_privilege('lms_gateway', 'lms.api_xapi_statements(text,jsonb,jsonb,bytea)', 'EXECUTE') AS api,
        has_function_privilege('lms_gateway', 'lms.xapi_create_client(text,boolean)', 'EXECUTE') AS create_client,
        has_table_privilege('lms_gateway', 'lms.xapi_statements', 'SELECT') AS statements_table;
+
+-- Wired to progress: lessons are activities, learners are agents; a completed or passed
+-- statement from a provider trusted to complete lessons completes the lesson through
+-- lms.complete_lesson (points once); other providers' statements are only stored.
+SELECT lms.create_user('lia@example.org', 'password-1', 'Lia') AS lia \gset
+SELECT lms.create_user('ivo@example.org', 'password-1', 'Ivo', 'instructor') AS ivo \gset
+INSERT INTO lms.courses (slug, title, instructor_id, is_published) VALUES ('xapi', 'xAPI', :ivo, true) RETURNING id AS c \gset
+INSERT INTO lms.modules (course_id, title, position) VALUES (:c, 'M', 1) RETURNING id AS m \gset
+INSERT INTO lms.lessons (module_id, course_id, title, kind, position, points) VALUES (:m, :c, 'Player', 'text', 1, 40) RETURNING id AS l \gset
+SELECT result FROM lms.enroll(:lia, :c);
+SELECT lms.xapi_activity_iri('lesson', :l) = 'https://lms.example/xapi/activities/lesson/' || :l AS iri,
+       lms.xapi_lesson_of(lms.xapi_activity_iri('lesson', :l)) = :l AS parsed,
+       lms.xapi_user_of(lms.xapi_agent_of(:lia)) = :lia AS by_account,
+       lms.xapi_user_of('{"mbox": "mailto:LIA@example.org"}') = :lia AS by_mbox;
+SELECT key AS tkey, secret AS tsecret FROM lms.xapi_create_client('Trusted player', completes_lessons => true) \gset
+SELECT jsonb_build_object('authorization', 'Basic ' || translate(encode(convert_to(:'tkey' || ':' || :'tsecret', 'UTF8'), 'base64'), E'\n', ''),
+                          'x-experience-api-version', '1.0.3', 'content-type', 'application/json') AS th \gset
+CREATE FUNCTION pg_temp.completion(h jsonb, id uuid, verb text, user_id bigint, lesson_id bigint, result jsonb DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+  st int := (lms.api_xapi_statements('POST', '{}', h, convert_to(jsonb_strip_nulls(jsonb_build_object('id', id, 'actor', lms.xapi_agent_of(user_id),
+              'verb', jsonb_build_object('id', 'http://adlnet.gov/expapi/verbs/' || verb),
+              'object', jsonb_build_object('id', lms.xapi_activity_iri('lesson', lesson_id)), 'result', result))::text, 'UTF8'))).status;
+BEGIN
+  RETURN st || ' completed=' || coalesce((SELECT lp.is_completed FROM lms.lesson_progress lp WHERE lp.user_id = completion.user_id AND lp.lesson_id = completion.lesson_id), false)
+         || ' awards=' || (SELECT count(*) FROM lms.points_ledger pl WHERE pl.user_id = completion.user_id AND pl.reason = 'lesson_completed');
+END
+$$;
+-- an untrusted provider, a passed without success, a failed: stored, nothing completed
+SELECT pg_temp.completion(:'h', '00000000-0000-4000-8000-0000000000b1', 'completed', :lia, :l);
+SELECT pg_temp.completion(:'th', '00000000-0000-4000-8000-0000000000b2', 'passed', :lia, :l, '{"success": false}');
+SELECT pg_temp.completion(:'th', '00000000-0000-4000-8000-0000000000b3', 'failed', :lia, :l);
+-- the trusted provider's completion: the lesson completes, its 40 points once
+SELECT pg_temp.completion(:'th', '00000000-0000-4000-8000-0000000000b4', 'completed', :lia, :l);
+SELECT completed_lessons, status FROM lms.course_progress(:lia, :c);
+-- the same statement again, and another completion with a new id: nothing more
+SELECT pg_temp.completion(:'th', '00000000-0000-4000-8000-0000000000b4', 'completed', :lia, :l);
+SELECT pg_temp.completion(:'th', '00000000-0000-4000-8000-0000000000b5', 'passed', :lia, :l);
+SELECT total_points FROM lms.learner_scores WHERE user_id = :lia;
+-- voiding the completion hides the statement but does not undo the completion
+SELECT (lms.api_xapi_statements('POST', '{}', :'th', convert_to('{"actor": {"mbox": "mailto:ivo@example.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/voided"},
+          "object": {"objectType": "StatementRef", "id": "00000000-0000-4000-8000-0000000000b4"}}', 'UTF8'))).status AS voided,
+       (SELECT lp.is_completed FROM lms.lesson_progress lp WHERE lp.user_id = :lia AND lp.lesson_id = :l) AS still_completed;
+-- a learner who is not enrolled: the statement is stored, nothing is completed
+SELECT lms.create_user('noe@example.org', 'password-1', 'Noe') AS noe \gset
+SELECT pg_temp.completion(:'th', '00000000-0000-4000-8000-0000000000b6', 'completed', :noe, :l);

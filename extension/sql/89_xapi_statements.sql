@@ -137,6 +137,10 @@ BEGIN
       GET STACKED DIAGNOSTICS e = MESSAGE_TEXT;
       RETURN lms.xapi_bad_request(upper(left(e, 1)) || substr(e, 2) || '.', r.ver);
   END;
+  -- a trusted activity provider's completions complete lms lessons (89_xapi_lessons.sql)
+  IF r.completes_lessons THEN
+    PERFORM lms.xapi_complete_lessons(stmts);
+  END IF;
   IF r.method = 'PUT' THEN RETURN lms.xapi_empty(204, r.ver); END IF;
   RETURN lms.xapi_json(200, pg_catalog.to_jsonb(ids), r.ver);
 END
