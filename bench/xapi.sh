@@ -35,11 +35,11 @@ run() { # label script args...
   "${cmd[@]}" >"$work/wrk.out" 2>&1 || true
   printf "   %-34s %s\n" "$label" "$(grep '^RESULT' "$work/wrk.out" | sed 's/RESULT //') (ms)"
 }
-run "POST batch of 100" post_batch.lua "$auth" "$agents" "$activities"
-run "GET ?agent= &limit=10" get_filtered.lua "$auth" agent "$agents" 10
-run "GET ?agent= &limit=100" get_filtered.lua "$auth" agent "$agents" 100
-run "GET ?activity= &limit=10" get_filtered.lua "$auth" activity "$activities" 10
-run "GET ?activity= &limit=100" get_filtered.lua "$auth" activity "$activities" 100
+run "POST batch of 100" statements.lua "$auth" post "$activities"
+run "GET ?agent= &limit=10" statements.lua "$auth" agent "$agents" 10
+run "GET ?agent= &limit=100" statements.lua "$auth" agent "$agents" 100
+run "GET ?activity= &limit=10" statements.lua "$auth" activity "$activities" 10
+run "GET ?activity= &limit=100" statements.lua "$auth" activity "$activities" 100
 echo "   \$ python3 bench/xapi/paging.py $url '<Basic auth>'"
 python3 "$here/xapi/paging.py" "$url" "$auth" "$(psql -XAtc 'SELECT min(seq) FROM lms.xapi_statements')"
 echo "   load after: $(cut -d' ' -f1-3 /proc/loadavg)"
