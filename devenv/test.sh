@@ -58,7 +58,7 @@ run_suite() {
 }
 
 echo "== suites (logs in $logdir)"
-run_suite regress tests/regress.sh
+run_suite regress tests/regress/run.sh
 [ -f tests/isolation/run.sh ] && run_suite isolation tests/isolation/run.sh
 [ -f tests/pgtap/run.sh ] && run_suite pgtap tests/pgtap/run.sh
 [ -f tests/backup/run.sh ] && run_suite backup tests/backup/run.sh

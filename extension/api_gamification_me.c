@@ -130,7 +130,7 @@ PG_FUNCTION_INFO_V1(lms_api_gamification_me);
 Datum
 lms_api_gamification_me(PG_FUNCTION_ARGS)
 {
-	LmsCaller	caller;
+	LmsRequest	req;
 	Oid			types[1] = {INT8OID};
 	Datum		args[1];
 	StringInfoData out;
@@ -153,11 +153,10 @@ lms_api_gamification_me(PG_FUNCTION_ARGS)
 				i;
 	Snapshot	snap;
 
-	lms_resolve_caller(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &caller);
-	if (caller.user_id == 0)
-		PG_RETURN_DATUM(lms_problem(fcinfo, 401, "unauthenticated",
-									"A valid access token is required.", NULL));
-	key = caller.user_id;
+	lms_request_open(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), NULL, NULL, LMS_NEEDS_CALLER, &req);
+	if (req.problem != NULL)
+		PG_RETURN_DATUM(lms_response(fcinfo, req.problem_status, req.problem));
+	key = req.caller.user_id;
 
 	/* the ranks first: a refresh they make is then visible to the snapshot below */
 	lms_spi_connect();

@@ -11,6 +11,7 @@
 #include "utils/numeric.h"
 
 #include "api.h"
+#include "contract.h"
 #include "identity.h"
 #include "json_out.h"
 #include "progress.h"
@@ -90,7 +91,7 @@ PG_FUNCTION_INFO_V1(lms_api_progress_record);
 Datum
 lms_api_progress_record(PG_FUNCTION_ARGS)
 {
-	LmsCaller	caller;
+	LmsRequest	req;
 	LmsProgressInput in;
 	LmsProgressAnswer ans;
 	LmsScore	score;
@@ -100,20 +101,16 @@ lms_api_progress_record(PG_FUNCTION_ARGS)
 	StringInfoData out;
 	LmsProgressResult r;
 
-	lms_resolve_caller(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0), &caller);
-	if (caller.user_id == 0)
-		PG_RETURN_DATUM(lms_problem(fcinfo, 401, "unauthenticated",
-									"A valid access token is required.", NULL));
+	lms_request_open(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0),
+					 PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1),
+					 PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3),
+					 LMS_NEEDS_CALLER | LMS_NEEDS_ID | LMS_NEEDS_OBJECT, &req);
+	if (req.problem != NULL)
+		PG_RETURN_DATUM(lms_response(fcinfo, req.problem_status, req.problem));
+	body = req.body;
 	memset(&in, 0, sizeof(in));
-	in.user_id = caller.user_id;
-	in.lesson_id = lms_path_id(PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1));
-	if (in.lesson_id == 0)
-		PG_RETURN_DATUM(lms_problem(fcinfo, 400, "invalid_id",
-									"The id in the path is not a valid id.", NULL));
-	body = PG_ARGISNULL(3) ? NULL : PG_GETARG_JSONB_P(3);
-	if (body == NULL || !JB_ROOT_IS_OBJECT(body))
-		PG_RETURN_DATUM(lms_problem(fcinfo, 400, "invalid_json",
-									"The request body must be a JSON object.", NULL));
+	in.user_id = req.caller.user_id;
+	in.lesson_id = req.id;
 
 	initStringInfo(&errs);
 	if (!body_seconds(body, "watched_seconds", &in.watched_seconds))
@@ -141,7 +138,7 @@ lms_api_progress_record(PG_FUNCTION_ARGS)
 	{
 		appendStringInfoChar(&errs, ']');
 		PG_RETURN_DATUM(lms_problem(fcinfo, 400, "validation_failed",
-									"The request has invalid fields.", errs.data));
+									LMS_DETAIL_VALIDATION_FAILED, errs.data));
 	}
 
 	r = lms_progress_record(&in, &ans, &score);
@@ -159,7 +156,7 @@ lms_api_progress_record(PG_FUNCTION_ARGS)
 										"This lesson is not available yet.", NULL));
 		case LMS_PROGRESS_COMPLETED_NOT_TEXT:
 			PG_RETURN_DATUM(lms_problem(fcinfo, 400, "validation_failed",
-										"The request has invalid fields.",
+										LMS_DETAIL_VALIDATION_FAILED,
 										"[{\"field\":\"completed\",\"message\":\"applies to text lessons only\"}]"));
 	}
 	/* compact JSON straight from the builder: no jsonb round trip on the hottest route */

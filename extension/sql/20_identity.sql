@@ -98,13 +98,14 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, object => true);
+  b jsonb := req.body;
   errs jsonb := '[]';
   email text; pw text; dn text; tz text;
   uid bigint;
   u lms.users;
 BEGIN
-  IF b IS NULL THEN RETURN lms.invalid_body(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF pg_catalog.jsonb_typeof(b->'email') IS DISTINCT FROM 'string'
      OR pg_catalog.lower(pg_catalog.btrim(b->>'email')) !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'
      OR pg_catalog.length(pg_catalog.btrim(b->>'email')) > 254 THEN
@@ -131,7 +132,7 @@ BEGIN
     END IF;
   END IF;
   IF pg_catalog.jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
   BEGIN
     uid := lms.create_user(email, pw, dn, 'student');
@@ -153,7 +154,8 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, object => true);
+  b jsonb := req.body;
   u lms.users;
   ok boolean;
   tok text;
@@ -162,7 +164,7 @@ DECLARE
   -- lms.hash_password reads
   cost int := lms.bcrypt_cost();
 BEGIN
-  IF b IS NULL THEN RETURN lms.invalid_body(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF pg_catalog.jsonb_typeof(b->'email') IS DISTINCT FROM 'string' THEN
     RETURN lms.invalid('email', 'is required');
   END IF;
@@ -218,10 +220,11 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  uid bigint := (lms.caller(token)).user_id;
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  uid bigint := (req.who).user_id;
   u lms.users;
 BEGIN
-  IF uid IS NULL THEN RETURN lms.unauthenticated(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT * INTO u FROM lms.users WHERE id = uid;
   RETURN lms.ok(200, lms.user_json(u));
 END
@@ -233,13 +236,13 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  uid bigint := (lms.caller(token)).user_id;
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, object => true);
+  uid bigint := (req.who).user_id;
+  b jsonb := req.body;
   errs jsonb := '[]';
   u lms.users;
 BEGIN
-  IF uid IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF b IS NULL THEN RETURN lms.invalid_body(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF b ? 'display_name' AND (pg_catalog.jsonb_typeof(b->'display_name') IS DISTINCT FROM 'string'
      OR pg_catalog.length(pg_catalog.btrim(b->>'display_name')) NOT BETWEEN 1 AND 100) THEN
     errs := errs || pg_catalog.jsonb_build_object('field', 'display_name', 'message', 'must be a string of 1 to 100 characters');
@@ -252,7 +255,7 @@ BEGIN
     errs := errs || pg_catalog.jsonb_build_object('field', 'leaderboard_visible', 'message', 'must be true or false');
   END IF;
   IF pg_catalog.jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
   UPDATE lms.users SET
     display_name = CASE WHEN b ? 'display_name' THEN pg_catalog.btrim(b->>'display_name') ELSE display_name END,

@@ -252,17 +252,18 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  cid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, id => true);
+  cid bigint := req.id;
   who lms.caller;
   c lms.courses;
   see_all boolean := false;
   doc jsonb;
 BEGIN
-  IF cid IS NULL THEN RETURN lms.problem(400, 'invalid_id', 'The id must be a positive integer.'); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT * INTO c FROM lms.courses WHERE id = cid;
   IF NOT FOUND THEN RETURN lms.not_found('Course'); END IF;
   IF token IS NOT NULL THEN
-    who := lms.caller(token);
+    who := req.who;
     see_all := who.role = 'admin' OR who.user_id = c.instructor_id;
     see_all := coalesce(see_all, false);
   END IF;
@@ -309,12 +310,12 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  lid bigint := lms.path_id(path);
-  who lms.caller;
+  req lms.request := lms.request(token, path, body, id => true);
+  lid bigint := req.id;
+  who lms.caller := req.who;
   l lms.lessons;
 BEGIN
-  IF lid IS NULL THEN RETURN lms.problem(400, 'invalid_id', 'The id must be a positive integer.'); END IF;
-  IF token IS NOT NULL THEN who := lms.caller(token); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   CASE lms.lesson_access(who.user_id, lid)
     WHEN 'ok' THEN NULL;
     WHEN 'unauthenticated' THEN RETURN lms.unauthenticated();

@@ -351,14 +351,6 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION lms.validation_failed(errors jsonb) RETURNS lms.api_response
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errors);
-
-CREATE FUNCTION lms.bad_id() RETURNS lms.api_response
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN lms.problem(400, 'invalid_id', 'The id must be a positive integer.');
-
 -- ---------------------------------------------------------------------------------------------
 -- Courses.
 -- ---------------------------------------------------------------------------------------------
@@ -370,15 +362,16 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  who lms.caller := lms.caller(token);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  who lms.caller := req.who;
+  b jsonb := req.body;
   cur lms.courses;
   inp record;
   c lms.courses;
   base text;
   n int := 1;
 BEGIN
-  IF who.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF who.role NOT IN ('instructor', 'admin') THEN
     RETURN lms.forbidden('Only instructors and admins create courses.');
   END IF;
@@ -428,15 +421,15 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  who lms.caller := lms.caller(token);
-  cid bigint := lms.path_id(path);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  who lms.caller := req.who;
+  cid bigint := req.id;
+  b jsonb := req.body;
   cur lms.courses;
   inp record;
   c lms.courses;
 BEGIN
-  IF who.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF cid IS NULL THEN RETURN lms.bad_id(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT * INTO cur FROM lms.courses WHERE id = cid FOR UPDATE;
   IF NOT FOUND THEN RETURN lms.not_found('Course'); END IF;
   IF NOT lms.may_author(who, cur.instructor_id) THEN
@@ -486,12 +479,12 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  who lms.caller := lms.caller(token);
-  cid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  who lms.caller := req.who;
+  cid bigint := req.id;
   c lms.courses;
 BEGIN
-  IF who.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF cid IS NULL THEN RETURN lms.bad_id(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT * INTO c FROM lms.courses WHERE id = cid FOR UPDATE;
   IF NOT FOUND THEN RETURN lms.not_found('Course'); END IF;
   IF NOT lms.may_author(who, c.instructor_id) THEN
@@ -519,16 +512,16 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  who lms.caller := lms.caller(token);
-  cid bigint := lms.path_id(path);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  who lms.caller := req.who;
+  cid bigint := req.id;
+  b jsonb := req.body;
   c lms.courses;
   m lms.modules;
   errors jsonb := '[]';
   pos bigint;
 BEGIN
-  IF who.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF cid IS NULL THEN RETURN lms.bad_id(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT * INTO c FROM lms.courses WHERE id = cid FOR UPDATE;
   IF NOT FOUND THEN RETURN lms.not_found('Course'); END IF;
   IF NOT lms.may_author(who, c.instructor_id) THEN
@@ -576,17 +569,17 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  who lms.caller := lms.caller(token);
-  mid bigint := lms.path_id(path);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  who lms.caller := req.who;
+  mid bigint := req.id;
+  b jsonb := req.body;
   m lms.modules;
   c lms.courses;
   cur lms.lessons;
   inp record;
   l lms.lessons;
 BEGIN
-  IF who.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF mid IS NULL THEN RETURN lms.bad_id(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT * INTO m FROM lms.modules WHERE id = mid;
   IF NOT FOUND THEN RETURN lms.not_found('Module'); END IF;
   SELECT * INTO c FROM lms.courses WHERE id = m.course_id FOR UPDATE;
@@ -628,16 +621,16 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  who lms.caller := lms.caller(token);
-  lid bigint := lms.path_id(path);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  who lms.caller := req.who;
+  lid bigint := req.id;
+  b jsonb := req.body;
   c lms.courses;
   cur lms.lessons;
   inp record;
   l lms.lessons;
 BEGIN
-  IF who.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF lid IS NULL THEN RETURN lms.bad_id(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   -- Lock order: the lesson, then its course (as the progress write path: it reads the lesson
   -- FOR KEY SHARE, which this FOR UPDATE waits for, then may lock the course). Waiting here for
   -- in-flight progress writes on this lesson is what lets the counter fix-up see their

@@ -51,13 +51,13 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  uid bigint := (lms.caller(token)).user_id;
-  cid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  uid bigint := (req.who).user_id;
+  cid bigint := req.id;
   r record;
   e lms.enrollments;
 BEGIN
-  IF uid IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF cid IS NULL THEN RETURN lms.problem(400, 'invalid_id', 'The id in the path is not a valid id.'); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   r := lms.enroll(uid, cid);
   CASE r.result
     WHEN 'not_found' THEN RETURN lms.not_found('Course');
@@ -80,11 +80,11 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  uid bigint := (lms.caller(token)).user_id;
-  cid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  uid bigint := (req.who).user_id;
+  cid bigint := req.id;
 BEGIN
-  IF uid IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF cid IS NULL THEN RETURN lms.problem(400, 'invalid_id', 'The id in the path is not a valid id.'); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF NOT lms.unenroll(uid, cid) THEN
     RETURN lms.problem(404, 'not_found', 'You are not enrolled in this course.');
   END IF;
@@ -98,13 +98,14 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  uid bigint := (lms.caller(token)).user_id;
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  uid bigint := (req.who).user_id;
   pg lms.paging := lms.paging(coalesce(query, '{}'));
   st text := query->>'status';
   total bigint;
   items jsonb;
 BEGIN
-  IF uid IS NULL THEN RETURN lms.unauthenticated(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF pg.problem IS NOT NULL THEN RETURN pg.problem; END IF;
   IF st IS NOT NULL AND st NOT IN ('active', 'completed', 'dropped', 'expired') THEN
     RETURN lms.invalid('status', 'must be one of active, completed, dropped, expired');

@@ -51,14 +51,14 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  uid bigint := (lms.caller(token)).user_id;
-  cid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  uid bigint := (req.who).user_id;
+  cid bigint := req.id;
   e lms.enrollments;
   c lms.courses;
   mods jsonb;
 BEGIN
-  IF uid IS NULL THEN RETURN lms.unauthenticated(); END IF;
-  IF cid IS NULL THEN RETURN lms.problem(400, 'invalid_id', 'The id in the path is not a valid id.'); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT * INTO c FROM lms.courses WHERE id = cid;
   IF c.id IS NULL THEN RETURN lms.not_found('Course'); END IF;
   SELECT * INTO e FROM lms.enrollments WHERE user_id = uid AND course_id = cid;

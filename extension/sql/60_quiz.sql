@@ -38,9 +38,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   l record;
-  b jsonb := lms.body_object(body);
+  b jsonb := req.body;
   errs jsonb := '[]';
   qs jsonb;
   q jsonb;
@@ -50,7 +51,7 @@ DECLARE
   f text;
   new_id bigint;
 BEGIN
-  IF me.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   SELECT le.id, le.kind, co.instructor_id INTO l
     FROM lms.lessons le JOIN lms.courses co ON co.id = le.course_id
    WHERE le.id = lms.path_id(path);
@@ -116,7 +117,7 @@ BEGIN
     END LOOP;
   END IF;
   IF pg_catalog.jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
 
   -- UNIQUE (lesson_id) decides between concurrent creators: no check-then-insert
@@ -173,11 +174,12 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   a record;
-  qid bigint := lms.path_id(path);
+  qid bigint := req.id;
 BEGIN
-  IF me.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   a := lms.quiz_access(me, qid);
   IF a.verdict <> 'ok' THEN RETURN lms.quiz_access_problem(a.verdict); END IF;
   RETURN lms.ok(200, lms.quiz_json(qid));
@@ -197,10 +199,11 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
-  qid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
+  qid bigint := req.id;
   a record;
-  b jsonb := lms.body_object(body);
+  b jsonb := req.body;
   ans jsonb;
   errs jsonb := '[]';
   k text;
@@ -216,7 +219,7 @@ DECLARE
   done boolean;
   r jsonb;
 BEGIN
-  IF me.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   a := lms.quiz_access(me, qid);
   IF a.verdict = 'not_found' THEN RETURN lms.quiz_access_problem(a.verdict); END IF;
   -- the owner and admins may read a quiz, but only an enrolled learner takes it
@@ -240,7 +243,7 @@ BEGIN
     END IF;
   END LOOP;
   IF pg_catalog.jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
 
   SELECT count(*), count(*) FILTER (WHERE lms.json_int(ans->(qq.id::text)) = qq.answer)

@@ -33,12 +33,13 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
-  cid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
+  cid bigint := req.id;
   st text;
   cert lms.certificates;
 BEGIN
-  IF me.user_id IS NULL THEN RETURN lms.unauthenticated(); END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   PERFORM 1 FROM lms.courses WHERE id = cid;
   IF NOT FOUND THEN RETURN lms.not_found('Course'); END IF;
   SELECT e.status INTO st FROM lms.enrollments e WHERE e.user_id = me.user_id AND e.course_id = cid;

@@ -40,8 +40,9 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  cid bigint := lms.path_id(path);
-  p lms.api_response := lms.course_owner_check(lms.caller(token), cid);
+  req lms.request := lms.request(token, path, body);
+  cid bigint := req.id;
+  p lms.api_response := lms.course_owner_check(req.who, cid);
   s record;
   learners7 int;
   pts bigint := 0;
@@ -91,8 +92,9 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  cid bigint := lms.path_id(path);
-  p lms.api_response := lms.course_owner_check(lms.caller(token), cid);
+  req lms.request := lms.request(token, path, body);
+  cid bigint := req.id;
+  p lms.api_response := lms.course_owner_check(req.who, cid);
   pg lms.paging := lms.paging(query);
   want text := query->>'status';
   n int;

@@ -59,9 +59,10 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body);
+  me lms.caller := req.who;
   p lms.api_response := lms.admin_check(me);
-  b jsonb := lms.body_object(body);
+  b jsonb := req.body;
   u lms.users;
   errs jsonb := '[]';
   k text;
@@ -104,7 +105,7 @@ BEGIN
     errs := errs || pg_catalog.jsonb_build_object('field', 'body', 'message', 'nothing to change: send role and/or status');
   END IF;
   IF pg_catalog.jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
 
   IF new_role IS NOT NULL THEN

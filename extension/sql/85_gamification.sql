@@ -316,14 +316,13 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   pg lms.paging;
   items jsonb;
   n bigint;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
-  END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   pg := lms.paging(coalesce(query, '{}'));
   IF (pg.problem).status IS NOT NULL THEN
     RETURN pg.problem;
@@ -354,8 +353,9 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
+  b jsonb := req.body;
   errs jsonb := '[]';
   crit jsonb;
   pts bigint;
@@ -363,9 +363,7 @@ DECLARE
   a lms.achievements;
   granted bigint;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
-  END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();
   END IF;
@@ -401,7 +399,7 @@ BEGIN
     END IF;
   END IF;
   IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
 
   INSERT INTO lms.achievements (code, title, description, points, kind, threshold)
@@ -424,8 +422,9 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
+  b jsonb := req.body;
   errs jsonb := '[]';
   uid bigint;
   pts bigint;
@@ -433,9 +432,7 @@ DECLARE
   lid bigint;
   l lms.points_ledger;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
-  END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();
   END IF;
@@ -460,7 +457,7 @@ BEGIN
     END IF;
   END IF;
   IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
   IF NOT EXISTS (SELECT FROM lms.users u WHERE u.id = uid) THEN
     RETURN lms.not_found('User');
@@ -486,13 +483,12 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   t0 timestamptz := clock_timestamp();
   r record;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
-  END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();
   END IF;

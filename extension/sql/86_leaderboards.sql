@@ -160,7 +160,7 @@ BEGIN
     errs := errs || jsonb_build_object('field', 'around', 'message', 'must be me');
   END IF;
   IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
 
   IF token IS NOT NULL OR around = 'me' THEN
@@ -206,11 +206,10 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  cid bigint := lms.path_id(path);
+  req lms.request := lms.request(token, path, body, id => true);
+  cid bigint := req.id;
 BEGIN
-  IF cid IS NULL THEN
-    RETURN lms.problem(400, 'invalid_id', 'The id must be a positive integer.');
-  END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF NOT EXISTS (SELECT FROM lms.courses c WHERE c.id = cid AND c.is_published) THEN
     RETURN lms.not_found('Course');
   END IF;
@@ -223,13 +222,12 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   t0 timestamptz := clock_timestamp();
   names jsonb;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
-  END IF;
+  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();
   END IF;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Isolation specs (pg_isolation_regress) against the running server (PGHOST/PGPORT/PGUSER),
-# like tests/regress.sh. Each spec creates the extension in its setup and drops it in teardown.
+# like tests/regress/run.sh. Each spec creates the extension in its setup and drops it in teardown.
 #   tests/isolation/run.sh [spec ...]     every tests/isolation/specs/*.spec, or just the named ones
 # Output (results/, regression.diffs) goes to $LMS_ISOLATION_OUT (default: a temporary folder).
 # The last line is "N passed, M failed"; the exit status is non-zero on failure.
