@@ -1,0 +1,1 @@
+../../sql/93_league_schema.sql
