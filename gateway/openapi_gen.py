@@ -191,7 +191,49 @@ schemas = {
                         "gateway": ref("GatewayFigures"),
                         "leaderboards": obj({"generated_at": nullable(TS)})}),
 }
-for n in ["Course", "Enrollment", "LedgerEntry", "Student", "User"]:
+# 1.1: weekly leagues and groups (docs/gamification.md)
+ZONE = {"type": "string", "enum": ["promotion", "demotion"], "nullable": True}
+schemas.update({
+    "LeagueTier": obj({"tier": I32, "name": S, "promote_top": I32, "demote_from": nullable(I32)},
+                      ["tier", "name", "promote_top", "demote_from"]),
+    "League": obj({"week": DATE, "ends_at": TS,
+                   "status": {"type": "string", "enum": ["competing", "not_joined", "waiting", "unlisted"]},
+                   "tier": nullable(ref("LeagueTier")), "top_tier": I32,
+                   "cohort": nullable(obj({"id": I, "size": I32, "capacity": I32})),
+                   "zones": nullable(obj({"promotion_to_rank": nullable(I32), "demotion_from_rank": nullable(I32)})),
+                   "standings": arr(obj({"rank": I32, "user_id": I, "display_name": S, "points": I, "zone": ZONE})),
+                   "me": nullable(obj({"rank": I32, "points": I, "zone": ZONE}))},
+                  ["week", "ends_at", "status", "tier", "cohort", "standings", "me"]),
+    "LeagueWeek": obj({"week": DATE, "tier": nullable(I32), "tier_name": nullable(S), "cohort_id": nullable(I),
+                       "cohort_size": nullable(I32), "points": I, "rank": nullable(I32),
+                       "outcome": {"type": "string", "enum": ["promoted", "stayed", "demoted", "excluded"], "nullable": True},
+                       "new_tier": nullable(I32)}),
+    "LeagueConfig": obj({"cohort_size": I32, "inactive_grace_weeks": I32, "join_slots": I32, "is_default": B,
+                         "tiers": arr(ref("LeagueTier"))}),
+    "LeagueConfigPut": obj({"cohort_size": {"type": "integer", "minimum": 2, "maximum": 100},
+                            "inactive_grace_weeks": {"type": "integer", "minimum": 0, "maximum": 52},
+                            "join_slots": {"type": "integer", "minimum": 1, "maximum": 64},
+                            "tiers": {"type": "array", "minItems": 2, "maxItems": 50, "description": "lowest first",
+                                      "items": obj({"name": S, "promote_top": I32, "demote_from": nullable(I32)},
+                                                   ["name", "promote_top"])}}, ["tiers"]),
+    "LeagueRollover": obj({"rolled": arr(obj({"week": DATE, "members": I32, "promoted": I32, "demoted": I32,
+                                              "took_ms": N})), "took_ms": N}),
+    "Group": obj({"id": I, "name": S, "description": S, "owner": ref("InstructorRef"), "member_count": I32,
+                  "created_at": TS, "updated_at": TS}),
+    "GroupCreate": obj({"name": S, "description": S}, ["name"]),
+    "GroupPatch": obj({"name": S, "description": S}),
+    "GroupMember": obj({"user_id": I, "display_name": S, "added_at": TS}),
+    "GroupMembersChange": obj({"user_ids": {"type": "array", "maxItems": 1000, "items": I}}, ["user_ids"]),
+    "GroupMembersResult": obj({"added": I32, "removed": I32, "member_count": I32}),
+    "GroupStanding": obj({"rank": nullable(I32), "group_id": I, "name": S, "members": I32, "points": I,
+                          "average": N}),
+    "GroupLadder": obj({"board": {"type": "string", "enum": ["groups"]},
+                        "window": {"type": "string", "enum": ["all", "week", "month"]},
+                        "rank_by": {"type": "string", "enum": ["average", "total"]},
+                        "period_start": nullable(DATE), "generated_at": TS, "total": I32, "limit": I32, "offset": I32,
+                        "items": arr(ref("GroupStanding")), "me": nullable(arr(ref("GroupStanding")))}),
+})
+for n in ["Course", "Enrollment", "LedgerEntry", "Student", "User", "LeagueWeek", "Group", "GroupMember"]:
     schemas[n + "Page"] = page_of(n)
 schemas["AchievementList"] = obj({"items": arr(ref("Achievement"))}, ["items"])
 schemas["Dashboard"] = obj({
@@ -372,6 +414,44 @@ route("GET", "/api/v1/admin/audit", "api_admin_audit", "The audit log, newest fi
       success=ok(200, ref("AuditPage"), "a cursor page", ["ETag"]), errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="admin")
 route("GET", "/api/v1/admin/performance", "api_admin_performance", "Database and gateway figures (admin)", A,
       success=ok(200, ref("Performance"), "figures", ["ETag"]), errors=["Unauthenticated", "Forbidden"], tag="admin")
+route("GET", "/api/v1/leaderboards/groups", "api_leaderboard_groups",
+      "The group ladder: groups ranked by average points per member (default) or total; with a token, me = the caller's groups", O,
+      params=[P("window"), {"name": "rank_by", "in": "query", "schema": {"type": "string", "enum": ["average", "total"], "default": "average"}},
+              P("boardLimit"), P("offset"),
+              {"name": "around", "in": "query", "description": "me: the items are the caller's groups (needs a token)",
+               "schema": {"type": "string", "enum": ["me"]}}],
+      success=ok(200, ref("GroupLadder"), "the ladder", ["ETag"]), errors=["BadRequest", "Unauthenticated"], tag="leaderboards")
+route("GET", "/api/v1/leagues/me", "api_leagues_me", "The caller's league week: tier, cohort standings, zones, ends_at", A,
+      success=ok(200, ref("League"), "the week", ["ETag"]), errors=["Unauthenticated"], tag="leagues")
+route("GET", "/api/v1/leagues/me/history", "api_leagues_history", "The caller's league weeks, newest first", A, params=[P("page"), P("limit")],
+      success=ok(200, ref("LeagueWeekPage"), "a page of weeks", ["ETag"]), errors=["BadRequest", "Unauthenticated"], tag="leagues")
+route("GET", "/api/v1/admin/leagues/tiers", "api_admin_league_tiers_get", "The league tiers and settings (admin)", A,
+      success=ok(200, ref("LeagueConfig"), "tiers and settings", ["ETag"]), errors=["Unauthenticated", "Forbidden"], tag="admin")
+route("PUT", "/api/v1/admin/leagues/tiers", "api_admin_league_tiers_put", "Replace the league tiers; change settings (admin)", A,
+      body="LeagueConfigPut", success=ok(200, ref("LeagueConfig"), "tiers and settings"),
+      errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="admin")
+route("POST", "/api/v1/admin/leagues/rollover", "api_admin_league_rollover", "Roll over every league week that has ended (admin)", A,
+      success=ok(200, ref("LeagueRollover"), "the weeks rolled over"), errors=["Unauthenticated", "Forbidden"], tag="admin")
+route("GET", "/api/v1/groups", "api_groups_list", "Groups the caller sees (admin: all; others: managed or joined)", A,
+      params=[P("page"), P("limit")], success=ok(200, ref("GroupPage"), "a page of groups", ["ETag"]),
+      errors=["BadRequest", "Unauthenticated"], tag="groups")
+route("POST", "/api/v1/groups", "api_group_create", "Make a group (instructor, admin)", A, body="GroupCreate",
+      success=ok(201, ref("Group"), "the group"), errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="groups")
+route("GET", "/api/v1/groups/{id}", "api_group_get", "A group (owner, admin, member)", A, params=[P("id")],
+      success=ok(200, ref("Group"), "the group", ["ETag"]), errors=["BadRequest", "Unauthenticated", "Forbidden", "NotFound"], tag="groups")
+route("PATCH", "/api/v1/groups/{id}", "api_group_patch", "Rename or describe a group (owner, admin)", A, params=[P("id")], body="GroupPatch",
+      success=ok(200, ref("Group"), "the group"), errors=["BadRequest", "Unauthenticated", "Forbidden", "NotFound"], tag="groups")
+route("DELETE", "/api/v1/groups/{id}", "api_group_delete", "Delete a group (owner, admin)", A, params=[P("id")],
+      success=ok(204, None, "deleted"), errors=["BadRequest", "Unauthenticated", "Forbidden", "NotFound"], tag="groups")
+route("GET", "/api/v1/groups/{id}/members", "api_group_members", "A group's members (owner, admin)", A,
+      params=[P("id"), P("page"), P("limit")], success=ok(200, ref("GroupMemberPage"), "a page of members", ["ETag"]),
+      errors=["BadRequest", "Unauthenticated", "Forbidden", "NotFound"], tag="groups")
+route("POST", "/api/v1/groups/{id}/members", "api_group_members_add", "Add members (owner, admin; members already in stay)", A,
+      params=[P("id")], body="GroupMembersChange", success=ok(200, ref("GroupMembersResult"), "added"),
+      errors=["BadRequest", "Unauthenticated", "Forbidden", "NotFound"], tag="groups")
+route("PUT", "/api/v1/groups/{id}/members", "api_group_members_set", "Set the members to exactly user_ids (owner, admin)", A,
+      params=[P("id")], body="GroupMembersChange", success=ok(200, ref("GroupMembersResult"), "added and removed"),
+      errors=["BadRequest", "Unauthenticated", "Forbidden", "NotFound"], tag="groups")
 
 route("GET", "/api/v1/me/dashboard", "api_me_dashboard",
       "The learner's home page in one call: profile, active enrollments with progress, where to continue, points, level, streak, newest achievements, ranks", A,
@@ -502,10 +582,15 @@ doc = {
                             "X-Request-Id echoed or generated and X-Response-Time (e.g. 1.234ms) on every response; the token is read from "
                             "Authorization: Bearer or the access_token cookie. OPTIONS on a known path answers 204 with Allow (and the CORS "
                             "preflight when an origin is configured). A database that is down or saturated answers 503 "
-                            "database_unavailable / database_busy with Retry-After."},
+                            "database_unavailable / database_busy with Retry-After. Requests are framed strictly (RFC 9112; each refusal "
+                            "closes the connection): Content-Length values that differ 400 conflicting_content_length, Content-Length "
+                            "with Transfer-Encoding 400 conflicting_framing, an invalid length 400 invalid_content_length, a head over "
+                            "16 KiB or with 64+ fields 431 request_header_fields_too_large, a version other than HTTP/1.0-1.1 505 "
+                            "http_version_not_supported; one client address holding more than 64 connections gets 503 "
+                            "too_many_connections with Retry-After."},
     "servers": [{"url": "/"}],
     "tags": [{"name": t} for t in ["auth", "users", "catalog", "enrollment", "progress", "quizzes", "gamification",
-                                    "leaderboards", "certificates", "analytics", "exports", "xapi", "admin", "operations"]],
+                                    "leaderboards", "leagues", "groups", "certificates", "analytics", "exports", "xapi", "admin", "operations"]],
     "paths": paths,
     "components": components,
 }

@@ -439,7 +439,7 @@ def openapi_document_covers_the_routing_table():
         rows = set()
         for line in open(doc_md):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) >= 3 and cells[0] in ("GET", "POST", "PATCH", "DELETE") and cells[1].startswith("/api/v1/"):
+            if len(cells) >= 3 and cells[0] in ("GET", "POST", "PUT", "PATCH", "DELETE") and cells[1].startswith("/api/v1/"):
                 rows.add((cells[0], cells[1], cells[2]))
         rest = {r for r in routes if r[1].startswith("/api/v1/")}   # /xapi has its own table there
         check(rows == rest, "calling-convention.md differs: only in the doc %s; only in the table %s" % (
@@ -1006,6 +1006,90 @@ def leaderboards():
     check(b["board"] == "course:%d" % course, "board %r" % b["board"])
     check(any(i["user_id"] == alice_id for i in b["items"]), "alice missing from the course board")
     expect_problem(api("GET", "/leaderboards/global?limit=1000"), 400)
+
+
+# ================================================================== leagues and group ladders (1.1)
+
+@test
+def leagues_me_history_and_admin_tiers():
+    admin, alice, alice_id, bob = need("admin", "alice", "alice_id", "bob")
+    r = expect(api("GET", "/leagues/me", token=alice), 200)
+    d = r.json()
+    for f in ("week", "ends_at", "status", "tier", "cohort", "zones", "standings", "me"):
+        check(f in d, "league lacks %s: %s" % (f, d))
+    # alice earned points this week (lessons, quiz): she is in a cohort and in its standings
+    check(d["status"] == "competing" and d["cohort"] is not None, "league %r" % d)
+    check(any(s["user_id"] == alice_id for s in d["standings"]), "alice missing from her cohort")
+    check(d["me"] is not None and d["me"]["rank"] >= 1, "me %r" % d["me"])
+    check(r.h("cache-control") == "private, no-cache" and r.h("etag"), "personal caching %r" % r.h("cache-control"))
+    expect(api("GET", "/leagues/me", token=alice, headers={"If-None-Match": r.h("etag")}), 304)
+    expect_problem(api("GET", "/leagues/me"), 401, "unauthenticated")
+    h = expect(api("GET", "/leagues/me/history?limit=5", token=alice), 200).json()
+    expect_page(h)
+    check(h["items"] and h["items"][0]["week"] == d["week"], "history %r" % h)
+    expect_problem(api("GET", "/leagues/me/history?page=0", token=alice), 400, "validation_failed")
+    # admin: read and edit the tier table, roll over on demand
+    cfg = expect(api("GET", "/admin/leagues/tiers", token=admin), 200).json()
+    check(len(cfg["tiers"]) >= 2 and cfg["cohort_size"] >= 2, "tiers %r" % cfg)
+    expect_problem(api("GET", "/admin/leagues/tiers", token=bob), 403, "forbidden")
+    bad = expect_problem(api("PUT", "/admin/leagues/tiers", token=admin,
+                             body={"tiers": [{"name": "Only", "promote_top": 0}]}), 400, "validation_failed")
+    check(bad["errors"][0]["field"] == "tiers", "errors %r" % bad["errors"])
+    expect_problem(api("PUT", "/admin/leagues/tiers", token=bob, body={"tiers": []}), 403, "forbidden")
+    expect_problem(api("PUT", "/admin/leagues/tiers", token=admin, raw_body="tiers", ctype="text/plain"), 415)
+    tiers = [{"name": t["name"], "promote_top": t["promote_top"], "demote_from": t["demote_from"]} for t in cfg["tiers"]]
+    put = expect(api("PUT", "/admin/leagues/tiers", token=admin,
+                     body={"tiers": tiers, "cohort_size": cfg["cohort_size"]}), 200)
+    check(put.h("cache-control") == "no-store", "PUT Cache-Control %r" % put.h("cache-control"))
+    check([t["name"] for t in put.json()["tiers"]] == [t["name"] for t in tiers], "tiers changed %r" % put.json())
+    rr = expect(api("POST", "/admin/leagues/rollover", token=admin), 200).json()
+    check(isinstance(rr.get("rolled"), list), "rollover %r" % rr)
+    expect_problem(api("POST", "/admin/leagues/rollover", token=bob), 403, "forbidden")
+    # 405 names PUT among the methods of the tier route
+    r = request("DELETE", "/api/v1/admin/leagues/tiers", token=admin)
+    expect_problem(r, 405, "method_not_allowed")
+    check({"GET", "PUT"} <= {m.strip() for m in r.h("allow").split(",")}, "Allow %r" % r.h("allow"))
+
+
+@test
+def groups_and_the_group_ladder():
+    teacher, teacher2, admin, alice, bob, alice_id, bob_id, carol_id = need(
+        "teacher", "teacher2", "admin", "alice", "bob", "alice_id", "bob_id", "carol_id")
+    expect_problem(api("POST", "/groups", token=alice, body={"name": "mine"}), 403, "forbidden")
+    expect_problem(api("POST", "/groups", token=teacher, body={"name": ""}), 400, "validation_failed")
+    g = expect(api("POST", "/groups", token=teacher, body={"name": "Section %s" % RUN, "description": "Mondays"}), 201).json()
+    gid = g["id"]
+    check(g["member_count"] == 0 and g["owner"]["display_name"].startswith("Teacher"), "group %r" % g)
+    r = expect(api("POST", "/groups/%d/members" % gid, token=teacher, body={"user_ids": [alice_id, bob_id]}), 200).json()
+    check(r == {"added": 2, "removed": 0, "member_count": 2}, "add %r" % r)
+    expect_problem(api("POST", "/groups/%d/members" % gid, token=teacher2, body={"user_ids": [carol_id]}), 403, "forbidden")
+    expect_problem(api("POST", "/groups/%d/members" % gid, token=teacher, body={"user_ids": [9223372036854775807]}), 400, "validation_failed")
+    r = expect(api("PUT", "/groups/%d/members" % gid, token=teacher, body={"user_ids": [alice_id, carol_id]}), 200).json()
+    check(r == {"added": 1, "removed": 1, "member_count": 2}, "set %r" % r)
+    members = expect(api("GET", "/groups/%d/members" % gid, token=teacher), 200).json()
+    expect_page(members)
+    check(sorted(m["user_id"] for m in members["items"]) == sorted([alice_id, carol_id]), "members %r" % members)
+    expect_problem(api("GET", "/groups/%d/members" % gid, token=alice), 403, "forbidden")
+    check(expect(api("GET", "/groups/%d" % gid, token=alice), 200).json()["member_count"] == 2, "member sees the group")
+    expect_problem(api("GET", "/groups/%d" % gid, token=bob), 403, "forbidden")
+    check(any(x["id"] == gid for x in expect(api("GET", "/groups", token=alice), 200).json()["items"]), "alice's groups")
+    check(expect(api("PATCH", "/groups/%d" % gid, token=teacher, body={"name": "Renamed %s" % RUN}), 200).json()["name"]
+          == "Renamed %s" % RUN, "rename")
+    expect_problem(api("GET", "/groups/12a", token=teacher), 400, "invalid_id")
+    # the ladder: anonymous and public; with a token me = the caller's groups; around=me
+    r = expect(api("GET", "/leaderboards/groups?rank_by=total&limit=100"), 200)
+    lad = r.json()
+    check(lad["board"] == "groups" and lad["rank_by"] == "total" and lad["me"] is None, "ladder %r" % lad)
+    check(r.h("cache-control") == "public, max-age=60", "anonymous ladder Cache-Control %r" % r.h("cache-control"))
+    mine = [x for x in lad["items"] if x["group_id"] == gid]
+    check(mine and mine[0]["points"] > 0 and mine[0]["members"] == 2, "group on the ladder %r" % mine)
+    r = expect(api("GET", "/leaderboards/groups?around=me", token=alice), 200).json()
+    check([x["group_id"] for x in r["items"]] == [x["group_id"] for x in r["me"]] and
+          any(x["group_id"] == gid for x in r["me"]), "around=me %r" % r)
+    expect_problem(api("GET", "/leaderboards/groups?around=me"), 401)
+    expect_problem(api("GET", "/leaderboards/groups?rank_by=best"), 400, "validation_failed")
+    expect(api("DELETE", "/groups/%d" % gid, token=teacher), 204)
+    expect_problem(api("GET", "/groups/%d" % gid, token=teacher), 404, "not_found")
 
 
 # ================================================================== analytics and admin

@@ -1,0 +1,1 @@
+../../sql/94_group_schema.sql
