@@ -121,24 +121,19 @@ CREATE FUNCTION lms.board_me(board text, "window" text, user_id bigint)
 RETURNS TABLE (pos int, rank int, points bigint)
   AS 'MODULE_PATHNAME', 'lms_board_me' LANGUAGE C VOLATILE STRICT;
 
--- GET /leaderboards/global and /leaderboards/courses/{id}: the board answer.
-CREATE FUNCTION lms.board_answer(token text, board text, query jsonb)
-RETURNS lms.api_response
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- The query of a board read (the boards and the group ladder): window all | week | month,
+-- limit 1..100 (default 50), offset >= 0, around = me; errs lists what is invalid.
+CREATE FUNCTION lms.board_params(query jsonb, OUT win text, OUT lim int, OUT off int, OUT around text, OUT errs jsonb)
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
 AS $$
 DECLARE
   q jsonb := coalesce(query, '{}');
-  win text := coalesce(q->>'window', 'all');
-  lim int := 50;
-  off int := 0;
-  around text := q->>'around';
-  errs jsonb := '[]';
-  me lms.caller;
-  info record;
-  mine record;
-  items jsonb;
-  me_doc jsonb := NULL;
 BEGIN
+  win := coalesce(q->>'window', 'all');
+  lim := 50;
+  off := 0;
+  around := q->>'around';
+  errs := '[]';
   IF win NOT IN ('all', 'week', 'month') THEN
     errs := errs || jsonb_build_object('field', 'window', 'message', 'must be all, week or month');
   END IF;
@@ -159,8 +154,28 @@ BEGIN
   IF around IS NOT NULL AND around <> 'me' THEN
     errs := errs || jsonb_build_object('field', 'around', 'message', 'must be me');
   END IF;
-  IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.validation_failed(errs);
+END
+$$;
+
+-- GET /leaderboards/global and /leaderboards/courses/{id}: the board answer.
+CREATE FUNCTION lms.board_answer(token text, board text, query jsonb)
+RETURNS lms.api_response
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  bp record := lms.board_params(query);
+  win text := bp.win;
+  lim int := bp.lim;
+  off int := bp.off;
+  around text := bp.around;
+  me lms.caller;
+  info record;
+  mine record;
+  items jsonb;
+  me_doc jsonb := NULL;
+BEGIN
+  IF jsonb_array_length(bp.errs) > 0 THEN
+    RETURN lms.validation_failed(bp.errs);
   END IF;
 
   IF token IS NOT NULL OR around = 'me' THEN

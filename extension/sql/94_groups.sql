@@ -153,37 +153,22 @@ BEGIN
     RAISE EXCEPTION 'unknown group ladder "%" by "%"', win, rank_by
       USING ERRCODE = 'invalid_parameter_value', DETAIL = 'Windows are all, week and month; ladders rank by average or total.';
   END IF;
-  IF rank_by = 'average' THEN
-    RETURN QUERY
+  -- the same query for either order, on the column it ranks by (each has its index)
+  RETURN QUERY EXECUTE format($q$
     WITH page AS (
       SELECT s.group_id, s.members, s.points, s.average,
-             off + row_number() OVER (ORDER BY s.average DESC, s.reached_at, s.group_id) AS pos
-        FROM (SELECT * FROM lms.group_scores x WHERE x.win = group_ladder.win AND x.members > 0
-               ORDER BY x.average DESC, x.reached_at, x.group_id LIMIT lim OFFSET off) s),
+             $3 + row_number() OVER (ORDER BY s.%1$I DESC, s.reached_at, s.group_id) AS pos
+        FROM (SELECT * FROM lms.group_scores x WHERE x.win = $1 AND x.members > 0
+               ORDER BY x.%1$I DESC, x.reached_at, x.group_id LIMIT $2 OFFSET $3) s),
     first AS (
-      SELECT p.average, 1 + (SELECT count(*) FROM lms.group_scores x
-                              WHERE x.win = group_ladder.win AND x.members > 0 AND x.average > p.average) AS r
-        FROM page p WHERE p.pos = off + 1)
-    SELECT (CASE WHEN p.average = f.average THEN f.r ELSE min(p.pos) OVER (PARTITION BY p.average) END)::int,
+      SELECT p.%1$I AS key, 1 + (SELECT count(*) FROM lms.group_scores x
+                                  WHERE x.win = $1 AND x.members > 0 AND x.%1$I > p.%1$I) AS r
+        FROM page p WHERE p.pos = $3 + 1)
+    SELECT (CASE WHEN p.%1$I = f.key THEN f.r ELSE min(p.pos) OVER (PARTITION BY p.%1$I) END)::int,
            p.group_id, g.name, p.members, p.points, p.average
       FROM page p CROSS JOIN first f JOIN lms.groups g ON g.id = p.group_id
-     ORDER BY p.pos;
-  ELSE
-    RETURN QUERY
-    WITH page AS (
-      SELECT s.group_id, s.members, s.points, s.average,
-             off + row_number() OVER (ORDER BY s.points DESC, s.reached_at, s.group_id) AS pos
-        FROM (SELECT * FROM lms.group_scores x WHERE x.win = group_ladder.win AND x.members > 0
-               ORDER BY x.points DESC, x.reached_at, x.group_id LIMIT lim OFFSET off) s),
-    first AS (
-      SELECT p.points, 1 + (SELECT count(*) FROM lms.group_scores x
-                             WHERE x.win = group_ladder.win AND x.members > 0 AND x.points > p.points) AS r
-        FROM page p WHERE p.pos = off + 1)
-    SELECT (CASE WHEN p.points = f.points THEN f.r ELSE min(p.pos) OVER (PARTITION BY p.points) END)::int,
-           p.group_id, g.name, p.members, p.points, p.average
-      FROM page p CROSS JOIN first f JOIN lms.groups g ON g.id = p.group_id
-     ORDER BY p.pos;
-  END IF;
+     ORDER BY p.pos$q$, CASE rank_by WHEN 'total' THEN 'points' ELSE 'average' END)
+  USING win, lim, off;
 END
 $$;
 
@@ -206,40 +191,21 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   q jsonb := coalesce(query, '{}');
-  wnd text := coalesce(q->>'window', 'all');
+  bp record := lms.board_params(q);
+  wnd text := bp.win;
   by_what text := coalesce(q->>'rank_by', 'average');
-  lim int := 50;
-  off int := 0;
-  around text := q->>'around';
-  errs jsonb := '[]';
+  lim int := bp.lim;
+  off int := bp.off;
+  around text := bp.around;
+  errs jsonb := bp.errs;
   me lms.caller;
   info record;
   items jsonb;
   mine jsonb := NULL;
   total bigint;
 BEGIN
-  IF wnd NOT IN ('all', 'week', 'month') THEN
-    errs := errs || jsonb_build_object('field', 'window', 'message', 'must be all, week or month');
-  END IF;
   IF by_what NOT IN ('average', 'total') THEN
     errs := errs || jsonb_build_object('field', 'rank_by', 'message', 'must be average or total');
-  END IF;
-  IF q ? 'limit' THEN
-    IF q->>'limit' ~ '^[0-9]{1,9}$' AND (q->>'limit')::int BETWEEN 1 AND 100 THEN
-      lim := (q->>'limit')::int;
-    ELSE
-      errs := errs || jsonb_build_object('field', 'limit', 'message', 'must be an integer between 1 and 100');
-    END IF;
-  END IF;
-  IF q ? 'offset' THEN
-    IF q->>'offset' ~ '^[0-9]{1,9}$' THEN
-      off := (q->>'offset')::int;
-    ELSE
-      errs := errs || jsonb_build_object('field', 'offset', 'message', 'must be an integer >= 0');
-    END IF;
-  END IF;
-  IF around IS NOT NULL AND around <> 'me' THEN
-    errs := errs || jsonb_build_object('field', 'around', 'message', 'must be me');
   END IF;
   IF jsonb_array_length(errs) > 0 THEN
     RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
