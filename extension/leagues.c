@@ -28,6 +28,7 @@
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
+#include "tcop/pquery.h"
 #include "utils/timestamp.h"
 
 #include "lms.h"
@@ -112,11 +113,50 @@ lms_league_lock(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/* A ledger reason whose points count for the league week. */
+/*
+ * A ledger reason whose points count for the league week: every one but recalculation
+ * corrections, which re-score past events (the week counts what was earned in it).
+ */
 static bool
 reason_counts(const char *reason)
 {
 	return strcmp(reason, "recalculation") != 0;
+}
+
+PG_FUNCTION_INFO_V1(lms_league_counts);
+
+/*
+ * lms.league_counts(reason): the same rule for SQL (lms.league_rebuild).
+ */
+Datum
+lms_league_counts(PG_FUNCTION_ARGS)
+{
+	char	   *reason = text_to_cstring(PG_GETARG_TEXT_PP(0));
+
+	PG_RETURN_BOOL(reason_counts(reason));
+}
+
+/*
+ * True while the statement running is a COPY: a load (pg_restore, a bulk import), not events.
+ * A restore brings the league and group tables back as they were dumped, so the triggers that
+ * keep them must not count the loaded ledger rows and board entries a second time; after a
+ * bulk import of this week's points, lms.league_rebuild() forms the week from them.
+ */
+bool
+lms_loading(void)
+{
+	return ActivePortal != NULL && ActivePortal->commandTag == CMDTAG_COPY;
+}
+
+PG_FUNCTION_INFO_V1(lms_loading_sql);
+
+/*
+ * lms.loading(): the same for the triggers written in SQL.
+ */
+Datum
+lms_loading_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(lms_loading());
 }
 
 static Datum
@@ -152,6 +192,8 @@ lms_league_count_points(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		elog(ERROR, "lms_league_count_points must run AFTER INSERT FOR EACH ROW");
 
+	if (lms_loading())
+		return PointerGetDatum(NULL);
 	user_id = DatumGetInt64(column(td, "user_id", &isnull));
 	points = DatumGetInt32(column(td, "points", &isnull));
 	reason = TextDatumGetCString(column(td, "reason", &isnull));

@@ -12,4 +12,7 @@
 /* The Monday (UTC) of the calendar week holding an instant. */
 extern DateADT lms_week_start(TimestampTz at);
 
+/* The statement running is a COPY (a restore, a bulk load): triggers count no events. */
+extern bool lms_loading(void);
+
 #endif							/* LMS_LEAGUES_H */

@@ -1,7 +1,7 @@
 // realistic: the day of an LMS. Three populations run side by side:
 //   students 80 %     log in, browse the catalog, open a course they follow, open a lesson, watch
 //                     it with a progress write every PROGRESS_INTERVAL s until it is finished,
-//                     then check their points and the leaderboards
+//                     then check their points, the leaderboards, their league and group ladder
 //   instructors 15 %  log in, list their courses, read a course's analytics and roster, edit a lesson
 //   admins 5 %        log in, list users, read the audit trail and the performance page
 // VUS (default 100) is the total; PROFILE shapes it (see lib/config.js). WATCH_STEPS (default
@@ -128,6 +128,11 @@ export function student() {
     });
     check(get('GET /leaderboards/courses/:id', `/leaderboards/courses/${courseId}?limit=10`), {
       'course board 200': (x) => x.status === 200,
+    });
+    // 1.1: the learner's league cohort and their groups on the group ladder
+    check(get('GET /leagues/me', '/leagues/me', tok), { 'my league 200': (x) => x.status === 200 });
+    check(get('GET /leaderboards/groups', '/leaderboards/groups?around=me', tok), {
+      'group ladder 200': (x) => x.status === 200,
     });
   });
   journeyTime.add((Date.now() - started) / 1000);

@@ -4,7 +4,8 @@
 -- (PROGRESS_INTERVAL s before a progress write, THINK_MIN..THINK_MAX s before anything else).
 --   students 80 %:    login, list, course x2, enrollments/me, course progress, lesson,
 --                     progress writes (a video takes WATCH_STEPS of them, a text lesson one:
---                     0.8 x 12 + 0.2 x 1 on average), gamification/me, global board, course board
+--                     0.8 x 12 + 0.2 x 1 on average), gamification/me, global board, course board,
+--                     league (leagues/me), group ladder (around=me)
 --   instructors 15 %: login, my courses, analytics, roster, course, lesson edit
 --   admins 5 %:       login, users, audit, performance
 -- LOGIN=0 leaves the logins out (the gateway limits them per client: 5 a minute by default).
@@ -50,6 +51,8 @@ end)
 kind("student points", 0.80, 1, function(l) return c.request("GET", "/api/v1/gamification/me", nil, l.token, "GET /gamification/me") end)
 kind("student board", 0.80, 1, function(l) return c.request("GET", "/api/v1/leaderboards/global?window=week&around=me&limit=10", nil, l.token, "GET /leaderboards/global") end)
 kind("student course board", 0.80, 1, function(l) return c.request("GET", "/api/v1/leaderboards/courses/" .. l.course_id .. "?limit=10", nil, nil, "GET /leaderboards/courses/:id") end)
+kind("student league", 0.80, 1, function(l) return c.request("GET", "/api/v1/leagues/me", nil, l.token, "GET /leagues/me") end)
+kind("student group ladder", 0.80, 1, function(l) return c.request("GET", "/api/v1/leaderboards/groups?around=me", nil, l.token, "GET /leaderboards/groups") end)
 
 kind("instructor login", 0.15, login, function(_, i) return c.request("POST", "/api/v1/auth/login", body_login(i), nil, "POST /auth/login") end)
 kind("instructor courses", 0.15, 1, function(_, i) return c.request("GET", "/api/v1/courses?mine=true&limit=20", nil, i.token, "GET /courses?mine") end)

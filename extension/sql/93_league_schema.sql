@@ -23,11 +23,13 @@ CREATE TABLE lms.league_settings (
   value int NOT NULL CHECK (value >= 0)
 );
 
--- One row per week that has (or had) members: the rollover marks it once.
+-- One row per week rolled over, inserted by its rollover: the row's primary key is what makes
+-- the rollover of a week happen once (a second rollover waits for the first one's insert, then
+-- finds the week done). Joiners never write here, so nothing makes them queue.
 CREATE TABLE lms.league_weeks (
   week date PRIMARY KEY CHECK (extract(isodow FROM week) = 1),   -- its Monday (UTC)
-  rolled_over_at timestamptz,       -- NULL until the rollover ranked it
-  members bigint,                   -- what the rollover found (NULL before)
+  rolled_over_at timestamptz NOT NULL,
+  members bigint,                   -- what the rollover found
   promoted bigint,
   demoted bigint,
   took_ms bigint
@@ -38,7 +40,7 @@ CREATE TABLE lms.league_weeks (
 -- points of many learners do not all wait for one row; a full cohort closes.
 CREATE TABLE lms.league_cohorts (
   id bigserial PRIMARY KEY,
-  week date NOT NULL REFERENCES lms.league_weeks,
+  week date NOT NULL,
   tier int NOT NULL CHECK (tier >= 1),
   tier_name text NOT NULL,          -- the tier's name that week (history keeps it)
   slot int NOT NULL,                -- -1: formed by the rollover for learners who waited

@@ -13,7 +13,18 @@ CREATE FUNCTION lms.league_week(at timestamptz) RETURNS date
 CREATE FUNCTION lms.league_lock(week date, how text) RETURNS boolean
   AS 'MODULE_PATHNAME', 'lms_league_lock' LANGUAGE C VOLATILE STRICT;
 
--- Counts every ledger row into the learner's league week (extension/leagues.c).
+-- Whether a ledger reason's points count for the league week (all but recalculation
+-- corrections, which re-score past events).
+CREATE FUNCTION lms.league_counts(reason text) RETURNS boolean
+  AS 'MODULE_PATHNAME', 'lms_league_counts' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- True while the statement running is a COPY (pg_restore, a bulk load): the triggers that keep
+-- leagues and group ladders count no events then (the restored tables come back as dumped).
+CREATE FUNCTION lms.loading() RETURNS boolean
+  AS 'MODULE_PATHNAME', 'lms_loading_sql' LANGUAGE C VOLATILE;
+
+-- Counts every ledger row into the learner's league week (extension/leagues.c); rows loaded by
+-- COPY are not counted.
 CREATE FUNCTION lms.league_count_points() RETURNS trigger
   AS 'MODULE_PATHNAME', 'lms_league_count_points' LANGUAGE C;
 CREATE TRIGGER points_ledger_league
@@ -126,12 +137,12 @@ DECLARE
   inserted boolean;
   e record;
 BEGIN
-  IF EXISTS (SELECT FROM lms.league_weeks w WHERE w.week = wk AND w.rolled_over_at IS NOT NULL) THEN
+  IF EXISTS (SELECT FROM lms.league_weeks w WHERE w.week = wk) THEN
     wk := wk + 7;
     PERFORM lms.league_lock(wk, 'shared');
     UPDATE lms.league_members m SET points = m.points + pts, reached_at = greatest(m.reached_at, at)
      WHERE m.user_id = uid AND m.week = wk AND m.outcome IS NULL;
-    IF FOUND OR EXISTS (SELECT FROM lms.league_weeks w WHERE w.week = wk AND w.rolled_over_at IS NOT NULL) THEN
+    IF FOUND OR EXISTS (SELECT FROM lms.league_weeks w WHERE w.week = wk) THEN
       RETURN;
     END IF;
   END IF;
@@ -139,7 +150,6 @@ BEGIN
                               WHERE u.id = uid AND u.status = 'active' AND u.leaderboard_visible) THEN
     RETURN;
   END IF;
-  INSERT INTO lms.league_weeks (week) VALUES (wk) ON CONFLICT DO NOTHING;
   -- a concurrent first award of the same learner waits here and adds its points to this row
   INSERT INTO lms.league_members AS m (user_id, week, points, reached_at, joined_at)
   VALUES (uid, wk, pts, at, at)
@@ -192,28 +202,94 @@ BEGIN
 END
 $$;
 
+-- Form a week's league from the ledger at once (default: the current week): every learner the
+-- boards show with league points in the week (a row above 0) and no league row yet gets one,
+-- with the week's points, and, when their start tier is known, a place in new cohorts of their
+-- tier (cohort_size each, in the order they joined). For an update from 1.0 in the middle of a
+-- week, and for rows written with the trigger off (a bulk load under
+-- session_replication_role = replica). Returns the learners added.
+CREATE FUNCTION lms.league_rebuild(week date DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  wk date := coalesce(league_rebuild.week, lms.league_week(lms.clock()));
+  cap int := lms.league_setting('cohort_size');
+  n bigint;
+BEGIN
+  PERFORM lms.league_lock(wk, 'exclusive');   -- no writer of the week meanwhile
+  IF EXISTS (SELECT FROM lms.league_weeks w WHERE w.week = wk) THEN
+    RAISE EXCEPTION 'league week % is already rolled over', wk
+      USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = 'A week''s results never change after its rollover.';
+  END IF;
+  INSERT INTO lms.league_members (user_id, week, points, reached_at, joined_at)
+  SELECT l.user_id, wk, sum(l.points), max(l.created_at), min(l.created_at) FILTER (WHERE l.points > 0)
+    FROM lms.points_ledger l JOIN lms.users u ON u.id = l.user_id
+   WHERE l.created_at >= wk::timestamp AT TIME ZONE 'UTC' AND l.created_at < (wk + 7)::timestamp AT TIME ZONE 'UTC'
+     AND lms.league_counts(l.reason) AND u.status = 'active' AND u.leaderboard_visible
+     AND NOT EXISTS (SELECT FROM lms.league_members m WHERE m.user_id = l.user_id AND m.week = wk)
+   GROUP BY l.user_id
+  HAVING bool_or(l.points > 0);
+  GET DIAGNOSTICS n = ROW_COUNT;
+
+  -- set-based placing of those whose start tier is known
+  WITH waiting AS (
+    SELECT w.user_id, w.joined_at, e.tier
+      FROM lms.league_members w CROSS JOIN LATERAL lms.league_entry(w.user_id, w.week) e
+     WHERE w.week = wk AND w.cohort_id IS NULL AND e.tier IS NOT NULL),
+  ordered AS (
+    SELECT x.*, (row_number() OVER (PARTITION BY x.tier ORDER BY x.joined_at, x.user_id) - 1) / cap AS chunk
+      FROM waiting x),
+  chunks AS (
+    SELECT o.tier, o.chunk, count(*)::int AS size, nextval('lms.league_cohorts_id_seq') AS id
+      FROM ordered o GROUP BY o.tier, o.chunk),
+  made AS (
+    INSERT INTO lms.league_cohorts (id, week, tier, tier_name, slot, capacity, size, is_open)
+    SELECT c.id, wk, c.tier, t.name, -1, cap, c.size, false
+      FROM chunks c JOIN lms.league_tier_table() t ON t.tier = c.tier)
+  UPDATE lms.league_members m SET cohort_id = c.id, tier = o.tier
+    FROM ordered o JOIN chunks c ON (c.tier, c.chunk) = (o.tier, o.chunk)
+   WHERE m.user_id = o.user_id AND m.week = wk;
+  RETURN n;
+END
+$$;
+
+-- The weeks that have cohorts, have ended and are not rolled over yet, oldest first: a walk
+-- down the cohorts' week index from the current week that stops at the first week rolled
+-- over (weeks are rolled over in order), so it reads a handful of index entries.
+CREATE FUNCTION lms.league_weeks_due() RETURNS SETOF date
+LANGUAGE sql STABLE
+AS $$
+  WITH RECURSIVE due AS (
+    SELECT (SELECT c.week FROM lms.league_cohorts c WHERE c.week < lms.league_week(lms.clock())
+             ORDER BY c.week DESC LIMIT 1) AS week
+    UNION ALL
+    SELECT (SELECT c.week FROM lms.league_cohorts c WHERE c.week < due.week ORDER BY c.week DESC LIMIT 1)
+      FROM due WHERE due.week IS NOT NULL AND NOT EXISTS (SELECT FROM lms.league_weeks w WHERE w.week = due.week))
+  SELECT d.week FROM due d
+   WHERE d.week IS NOT NULL AND NOT EXISTS (SELECT FROM lms.league_weeks w WHERE w.week = d.week)
+   ORDER BY d.week
+$$;
+
 -- The weekly rollover: every week that has ended and is not rolled over yet, oldest first, is
 -- ranked once: each member the boards show gets a rank in their cohort, an outcome (promoted,
 -- stayed, demoted, by the zones of the tier table) and the tier of their next week; hidden and
 -- suspended members are 'excluded' and keep their tier. Exactly once per week, however many
--- start it at once (the worker, a read, an admin): the week row is locked and re-checked, and
--- the week's lock is taken exclusively, so writers of the week still running finish first and
--- later ones count for the next week (extension/leagues.c). Then the learners who waited for it
--- get their cohorts. Returns one row per week rolled over.
+-- start it at once (the worker, a read, an admin): the week's row is inserted first (a
+-- concurrent rollover waits on that insert, then finds the week done), then the week's lock is
+-- taken exclusively, so writers of the week still running finish first and later ones count
+-- for the next week (extension/leagues.c). Then the learners who waited for it get their
+-- cohorts. Returns one row per week rolled over.
 CREATE FUNCTION lms.league_rollover()
 RETURNS TABLE (week date, members bigint, promoted bigint, demoted bigint, took_ms bigint)
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  cur date := lms.league_week(lms.clock());
   w date;
   t0 timestamptz;
   top int;
 BEGIN
-  FOR w IN SELECT x.week FROM lms.league_weeks x
-            WHERE x.rolled_over_at IS NULL AND x.week < cur ORDER BY x.week
-  LOOP
-    PERFORM FROM lms.league_weeks x WHERE x.week = w AND x.rolled_over_at IS NULL FOR NO KEY UPDATE;
+  FOR w IN SELECT d FROM lms.league_weeks_due() d LOOP
+    INSERT INTO lms.league_weeks AS x (week, rolled_over_at) VALUES (w, lms.clock()) ON CONFLICT DO NOTHING;
     CONTINUE WHEN NOT FOUND;     -- a concurrent rollover did it
     PERFORM lms.league_lock(w, 'exclusive');
     t0 := clock_timestamp();
@@ -241,8 +317,7 @@ BEGIN
        WHERE m.user_id = d.user_id AND m.week = w
       RETURNING m.outcome)
     UPDATE lms.league_weeks x
-       SET rolled_over_at = lms.clock(),
-           members = (SELECT count(*) FROM done),
+       SET members = (SELECT count(*) FROM done),
            promoted = (SELECT count(*) FROM done WHERE done.outcome = 'promoted'),
            demoted = (SELECT count(*) FROM done WHERE done.outcome = 'demoted'),
            took_ms = round(extract(epoch FROM clock_timestamp() - t0) * 1000)::bigint
@@ -271,8 +346,7 @@ BEGIN
   IF pg_catalog.pg_is_in_recovery() OR pg_catalog.current_setting('transaction_read_only') = 'on' THEN
     RETURN;
   END IF;
-  IF EXISTS (SELECT FROM lms.league_weeks x
-              WHERE x.rolled_over_at IS NULL AND x.week < lms.league_week(lms.clock())) THEN
+  IF EXISTS (SELECT FROM lms.league_weeks_due()) THEN
     -- one rollover at a time; the others read the league as it is
     IF pg_catalog.pg_try_advisory_xact_lock(1280136024) THEN
       PERFORM lms.league_rollover();

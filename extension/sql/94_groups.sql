@@ -48,6 +48,9 @@ AS $$
 DECLARE
   changes jsonb;
 BEGIN
+  IF lms.loading() THEN
+    RETURN NULL;     -- a restore: group_scores comes back as dumped
+  END IF;
   IF TG_OP = 'INSERT' THEN
     SELECT jsonb_agg(jsonb_build_object('user_id', n.user_id, 'win', n.win, 'delta', n.points, 'reached_at', n.reached_at))
       INTO changes FROM new_entries n WHERE n.board = 'global';
