@@ -29,6 +29,12 @@ if [ "$(psql -X -At -d $db -c 'SELECT count(*) FROM lms.users')" = 0 ]; then
   psql -X -q -d $db -f demo/seed.sql
   psql -X -q -d $db -f demo/activity.sql >/dev/null
 fi
+# 1.1 features (groups; leagues form from the seed's points): loaded once, also into a demo
+# made before them
+if [ "$(psql -X -At -d $db -c 'SELECT count(*) FROM lms.groups')" = 0 ]; then
+  psql -X -q -d $db -f demo/gamification.sql >/dev/null
+fi
+psql -X -q -d $db -f demo/league_week.sql >/dev/null
 
 pidfile="$state/gateway.pid"
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
@@ -61,6 +67,8 @@ Try:
       -d '{"email":"learner1@example.com","password":"password123"}' \\
       http://$listen/api/v1/auth/login | sed -E 's/.*"access_token": ?"([^"]+)".*/\1/')
   curl -s -H "Authorization: Bearer \$TOKEN" http://$listen/api/v1/gamification/me
+  curl -s -H "Authorization: Bearer \$TOKEN" http://$listen/api/v1/leagues/me          # this week's cohort
+  curl -s "http://$listen/api/v1/leaderboards/groups?rank_by=average"                  # the group ladder
 
 Stop everything with: make stop
 MSG

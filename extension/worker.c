@@ -11,7 +11,8 @@
  * configuration, and a memory context reset every loop. A database without the extension is
  * simply polled until it has it. Without the worker the boards stay correct: reads refresh a
  * stale board on demand (see leaderboard.c). lms.c registers the worker by this file's
- * function name when the library is preloaded.
+ * function name when the library is preloaded. Each pass also runs the weekly leagues'
+ * rollover when a week has ended (leagues_once).
  */
 #include "postgres.h"
 
@@ -58,6 +59,33 @@ refresh_once(void)
 }
 
 /*
+ * One pass for the weekly leagues, in a transaction of its own (a rollover of a large week takes
+ * tens of seconds): the rollover of a week that has ended and the placing of learners who waited
+ * for one, when due (lms.league_rollover_due, 93_leagues.sql). A 1.0 install has no leagues.
+ */
+static void
+leagues_once(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	lms_spi_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "lms: league rollover");
+
+	if (SPI_execute("SELECT 1 FROM pg_catalog.pg_extension WHERE extname = 'lms' "
+					"AND pg_catalog.to_regprocedure('lms.league_rollover_due()') IS NOT NULL", true, 1) == SPI_OK_SELECT
+		&& SPI_processed == 1
+		&& SPI_execute("SELECT lms.league_rollover_due()", false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "lms.league_rollover_due() failed");
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
  * The worker's main loop.
  */
 void
@@ -95,6 +123,7 @@ lms_leaderboard_worker_main(Datum main_arg)
 
 		MemoryContextSwitchTo(loop_context);
 		refresh_once();
+		leagues_once();
 		MemoryContextSwitchTo(TopMemoryContext);
 		MemoryContextReset(loop_context);
 	}

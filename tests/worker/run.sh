@@ -48,6 +48,19 @@ for _ in $(seq 1 40); do
 done
 [ "$found" = "1:7" ] && check ok "after a reload and DROP/CREATE EXTENSION the worker still refreshes" \
   || check fail "after a reload and DROP/CREATE EXTENSION the worker still refreshes (got '$found')"
+
+# the worker rolls a league week over once it has ended: points earned in the week of
+# 2026-03-02, then the server's clock moves to the next Monday (lms.clock_override, reloaded)
+q -c "SET lms.clock_override = '2026-03-04 10:00:00+00'" -c "SELECT lms.award_points($uid, 9, 'quiz_passed', 'worker-league-1')" >/dev/null
+devenv/cluster.sh psql "$dir" -d postgres -q -c "ALTER SYSTEM SET lms.clock_override = '2026-03-09 00:00:05+00'" -c "SELECT pg_reload_conf()" >/dev/null
+rolled=""
+for _ in $(seq 1 40); do
+  rolled=$(q -c "SELECT w.week || ':' || w.members || ':' || m.outcome FROM lms.league_weeks w JOIN lms.league_members m ON m.week = w.week WHERE m.user_id = $uid")
+  [ -n "$rolled" ] && break; sleep 0.25
+done
+devenv/cluster.sh psql "$dir" -d postgres -q -c "ALTER SYSTEM RESET lms.clock_override" -c "SELECT pg_reload_conf()" >/dev/null
+[ "$rolled" = "2026-03-02:1:promoted" ] && check ok "the worker rolls a league week over once it has ended" \
+  || check fail "the worker rolls a league week over once it has ended (got '$rolled')"
 # (a FATAL "database does not exist" before CREATE DATABASE is the worker waiting for it)
 grep -E "ERROR|FATAL|PANIC" "$dir/server.log" | grep -vE "canceling|database \"lms_worker\" does not exist" | head -5
 echo "$pass passed, $fail failed"
