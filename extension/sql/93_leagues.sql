@@ -408,7 +408,8 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   wk date;
   m lms.league_members;
   listed boolean;
@@ -421,8 +422,8 @@ DECLARE
   mine jsonb := NULL;
   e record;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
   IF NOT lms.league_worker_serves() THEN
     PERFORM lms.league_rollover_due();
@@ -477,13 +478,14 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   pg lms.paging;
   items jsonb;
   n bigint;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
   pg := lms.paging(coalesce(query, '{}'));
   IF (pg.problem).status IS NOT NULL THEN
@@ -508,10 +510,11 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();
@@ -529,8 +532,9 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, object => true);
+  me lms.caller := req.who;
+  b jsonb := req.body;
   errs jsonb := '[]';
   tiers jsonb;
   n int;
@@ -547,14 +551,11 @@ DECLARE
   before jsonb;
   after jsonb;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();
-  END IF;
-  IF b IS NULL THEN
-    RETURN lms.invalid_body();
   END IF;
   FOR f, lo, hi IN VALUES ('cohort_size', 2, 100), ('inactive_grace_weeks', 0, 52), ('join_slots', 1, 64) LOOP
     IF b ? f THEN
@@ -607,7 +608,7 @@ BEGIN
     END LOOP;
   END IF;
   IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
 
   before := lms.league_config_json();
@@ -635,12 +636,13 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   t0 timestamptz := clock_timestamp();
   rolled jsonb;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();

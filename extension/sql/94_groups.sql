@@ -211,7 +211,7 @@ BEGIN
     errs := errs || jsonb_build_object('field', 'rank_by', 'message', 'must be average or total');
   END IF;
   IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
   IF token IS NOT NULL OR around = 'me' THEN
     me := lms.caller(token);
@@ -294,13 +294,14 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true);
+  me lms.caller := req.who;
   pg lms.paging;
   items jsonb;
   n bigint;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
   pg := lms.paging(coalesce(query, '{}'));
   IF (pg.problem).status IS NOT NULL THEN
@@ -320,23 +321,21 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, object => true);
+  me lms.caller := req.who;
+  b jsonb := req.body;
   errs jsonb := '[]';
   g lms.groups;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
   IF me.role NOT IN ('instructor', 'admin') THEN
     RETURN lms.forbidden('Only instructors and admins make groups.');
   END IF;
-  IF b IS NULL THEN
-    RETURN lms.invalid_body();
-  END IF;
   errs := lms.group_fields(b, false, errs);
   IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
   INSERT INTO lms.groups (name, description, owner_id)
   VALUES (btrim(b->>'name'), coalesce(b->>'description', ''), me.user_id) RETURNING * INTO g;
@@ -353,13 +352,14 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  me lms.caller := req.who;
   g lms.groups;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
-  SELECT * INTO g FROM lms.groups x WHERE x.id = lms.path_id(path);
+  SELECT * INTO g FROM lms.groups x WHERE x.id = req.id;
   IF g.id IS NULL THEN
     RETURN lms.not_found('Group');
   END IF;
@@ -376,27 +376,25 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
-  b jsonb := lms.body_object(body);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true, object => true);
+  me lms.caller := req.who;
+  b jsonb := req.body;
   errs jsonb := '[]';
   g lms.groups;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
-  SELECT * INTO g FROM lms.groups x WHERE x.id = lms.path_id(path) FOR UPDATE;
+  SELECT * INTO g FROM lms.groups x WHERE x.id = req.id FOR UPDATE;
   IF g.id IS NULL THEN
     RETURN lms.not_found('Group');
   END IF;
   IF NOT lms.group_manager(me, g) THEN
     RETURN lms.forbidden();
   END IF;
-  IF b IS NULL THEN
-    RETURN lms.invalid_body();
-  END IF;
   errs := lms.group_fields(b, true, errs);
   IF jsonb_array_length(errs) > 0 THEN
-    RETURN lms.problem(400, 'validation_failed', 'The request has invalid fields.', errs);
+    RETURN lms.validation_failed(errs);
   END IF;
   UPDATE lms.groups x SET name = CASE WHEN b ? 'name' THEN btrim(b->>'name') ELSE x.name END,
                           description = coalesce(b->>'description', x.description),
@@ -413,13 +411,14 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  me lms.caller := req.who;
   g lms.groups;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
-  SELECT * INTO g FROM lms.groups x WHERE x.id = lms.path_id(path) FOR UPDATE;
+  SELECT * INTO g FROM lms.groups x WHERE x.id = req.id FOR UPDATE;
   IF g.id IS NULL THEN
     RETURN lms.not_found('Group');
   END IF;
@@ -438,16 +437,17 @@ RETURNS lms.api_response
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
+  me lms.caller := req.who;
   g lms.groups;
   pg lms.paging;
   items jsonb;
   n bigint;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
-  SELECT * INTO g FROM lms.groups x WHERE x.id = lms.path_id(path);
+  SELECT * INTO g FROM lms.groups x WHERE x.id = req.id;
   IF g.id IS NULL THEN
     RETURN lms.not_found('Group');
   END IF;
@@ -476,24 +476,25 @@ RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  me lms.caller := lms.caller(token);
+  req lms.request := lms.request(token, path, body, signed_in => true, id => true, object => true);
+  me lms.caller := req.who;
   g lms.groups;
   m record;
   added bigint[];
   removed bigint[] := '{}';
   cnt int;
 BEGIN
-  IF me.user_id IS NULL THEN
-    RETURN lms.unauthenticated();
+  IF (req.problem).status IS NOT NULL THEN
+    RETURN req.problem;
   END IF;
-  SELECT * INTO g FROM lms.groups x WHERE x.id = lms.path_id(path) FOR UPDATE;
+  SELECT * INTO g FROM lms.groups x WHERE x.id = req.id FOR UPDATE;
   IF g.id IS NULL THEN
     RETURN lms.not_found('Group');
   END IF;
   IF NOT lms.group_manager(me, g) THEN
     RETURN lms.forbidden();
   END IF;
-  m := lms.group_member_ids(lms.body_object(body));
+  m := lms.group_member_ids(req.body);
   IF (m.problem).status IS NOT NULL THEN
     RETURN m.problem;
   END IF;

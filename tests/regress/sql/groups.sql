@@ -1,8 +1,4 @@
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS lms CASCADE;
-CREATE EXTENSION lms CASCADE;
-RESET client_min_messages;
-SET lms.bcrypt_cost = 4;
+\i tests/regress/setup.psql
 SET lms.token_ttl = '100d';
 SET lms.clock_override = '2026-03-04 10:00:00+00';
 -- reads refresh a changed board on demand (no worker in the tests)
@@ -10,10 +6,6 @@ SET lms.leaderboard_refresh_interval = 0;
 -- Groups and group ladders: who makes and manages groups, members in several groups, the
 -- ladder by average and by total with competition ranks, freshness with the global board,
 -- hidden learners, membership changes, windows, around=me.
-CREATE FUNCTION pg_temp.login(email text) RETURNS text LANGUAGE sql AS $$
-  SELECT body::jsonb->>'access_token'
-  FROM lms.api_auth_login(NULL, NULL, '{}', jsonb_build_object('email', email, 'password', 'password-1'))
-$$;
 CREATE FUNCTION pg_temp.uid(email text) RETURNS bigint LANGUAGE sql AS $$
   SELECT id FROM lms.users WHERE users.email = uid.email
 $$;

@@ -1,17 +1,9 @@
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS lms CASCADE;
-CREATE EXTENSION lms CASCADE;
-RESET client_min_messages;
-SET lms.bcrypt_cost = 4;
+\i tests/regress/setup.psql
 SET lms.token_ttl = '100d';
 SET lms.clock_override = '2026-03-02 09:00:00+00';
 -- Weekly leagues: the tier table and its validation, cohorts formed by the first points of a
 -- week, standings and zones, ties, hidden and suspended learners, the rollover (once), points
 -- dated in a week already rolled over, learners waiting for a rollover, the inactive rule.
-CREATE FUNCTION pg_temp.login(email text) RETURNS text LANGUAGE sql AS $$
-  SELECT body::jsonb->>'access_token'
-  FROM lms.api_auth_login(NULL, NULL, '{}', jsonb_build_object('email', email, 'password', 'password-1'))
-$$;
 -- GET /leagues/me on one line: status, tier, cohort, zones, standings rank:name:points:zone, me
 CREATE FUNCTION pg_temp.me(token text) RETURNS text LANGUAGE sql AS $$
   SELECT CASE WHEN r.status <> 200 THEN r.status || ' ' || r.body ELSE
