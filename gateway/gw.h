@@ -44,7 +44,9 @@ struct gw_config {
 
 extern struct gw_config gw_cfg;
 
+/* config.c: the settings above, the log line, the level names ("error", ...) */
 void gw_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+extern const char *const gw_log_levels[4];
 
 /* ---------------------------------------------------------------- routes (routes.c) */
 
@@ -91,16 +93,20 @@ struct match {
 
 int route_match(const char *method, const char *path, size_t pathlen, struct match *m);
 
-/* ---------------------------------------------------------------- parsing (parse.c) */
+/* ---------------------------------------------------------------- path, query, body (parse.c) */
 
 struct cJSON;
 
 int parse_id(const char *s, size_t n, char *out, size_t outsz);
 int parse_code(const char *s, size_t n, char *out, size_t outsz);
+int hexval(int c);   /* one hex digit, -1 when c is not one */
 size_t url_decode(const char *src, size_t n, char *dst, int plus_is_space);
 int utf8_valid(const char *s, size_t n);
 struct cJSON *query_to_json(const char *qs, char *badkey, size_t badkeysz);
 int json_body_valid(const char *buf, size_t len);
+
+/* ---------------------------------------------------------------- header values (headers.c) */
+
 int content_type_is_json(const char *ct);
 int token_from_request(const char *authorization, const char *cookie, char *out, size_t outsz);
 int token_chars_valid(const char *s);
@@ -241,24 +247,51 @@ enum { MR_UNMATCHED = -1, MR_HEALTH = -2, MR_READY = -3, MR_METRICS = -4, MR_OPE
 void metrics_init(void);
 void metrics_observe(int route, int status, double ms);
 void metrics_db_error(const char *kind);
-char *metrics_prometheus(size_t *len);
-char *metrics_summary_json(void);
+/* the pool gauges come from the caller (pool_stats): metrics.c does not call the pool */
+char *metrics_prometheus(const struct pool_gauges *g, size_t *len);
+char *metrics_summary_json(const struct pool_gauges *g);
+
+/* ---------------------------------------------------------------- one request (http.c) */
+
+struct mg_connection;
+struct mg_request_info;
+struct cJSON;
+
+/* One request being answered: http.c fills it, respond.c writes its answer. */
+struct req {
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    struct timespec t0;
+    char request_id[136];
+    const char *cors_origin;   /* value for Access-Control-Allow-Origin, NULL for none */
+    int head;
+    int close;                 /* answer with Connection: close */
+    int metric_route;
+    int status;
+    size_t bytes;
+    char client[64];
+};
+
+
+/* ---------------------------------------------------------------- responses (respond.c) */
+
+/* len HTTP_CHUNKED: a head only, the body follows as chunks (stream.c) */
+#define HTTP_CHUNKED ((size_t)-1)
+void respond_init(void);
+double respond_elapsed_ms(const struct req *r);
+void respond(struct req *r, int status, const char *ctype, const char *body, size_t len,
+             const char *extra, int compressible);
+void respond_problem(struct req *r, int status, const char *code, const char *detail,
+                     const char *extra_headers, struct cJSON *errors);
+/* the answer to a pool outcome that is not EXEC_OK: 503 database_busy / unavailable, 500 */
+void respond_failure(struct req *r, int outcome);
+/* body bytes written after the head (the access log's size) */
+void respond_sent(struct req *r, size_t n);
 
 /* ---------------------------------------------------------------- http (http.c) */
 
-struct mg_connection;
-struct req;
 int http_handle(struct mg_connection *conn, void *cbdata);
 void http_connection_close(const struct mg_connection *conn);
-/* answer writers for xapi.c and stream.c; len HTTP_CHUNKED: a head, the body follows as chunks */
-#define HTTP_CHUNKED ((size_t)-1)
-struct mg_connection *http_conn(struct req *r);
-void http_send(struct req *r, int status, const char *ctype, const char *body, size_t len,
-               const char *extra, int compressible);
-void http_send_problem(struct req *r, int status, const char *code, const char *detail,
-                       const char *extra);
-void http_sent(struct req *r, size_t n);
-void http_send_failure(struct req *r, int outcome);
 
 /* ---------------------------------------------------------------- xAPI and exports */
 
@@ -267,7 +300,6 @@ void xapi_serve(struct req *r, int route, const char *body, size_t body_len);
 /* exports: the function's rows streamed as chunks (stream.c) */
 void stream_serve(struct req *r, int route, const char *token, const char *arg, const char *query);
 int http_library_error(struct mg_connection *conn, int status, const char *msg);
-void http_init(void);
 
 /* ---------------------------------------------------------------- static pages (pages.c) */
 

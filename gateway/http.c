@@ -4,9 +4,10 @@
  * Reads the request with a size limit, routes it (routes.c), validates what the gateway can
  * validate without the database (body JSON, content type, token syntax, query string),
  * calls the route's function through the pool, and writes the answer with the contract's
- * HTTP manners: problem+json errors written here (keep-alive kept), caching headers, ETag
- * and 304, gzip, CORS, request ids, response time, cookies. Every response goes out in one
- * mg_write with an exact Content-Length. No business rule lives here.
+ * HTTP manners: caching headers, ETag and 304, CORS preflight, request ids, cookies; the
+ * response itself is written by respond.c. No business rule lives here: what the gateway
+ * checks is transport (framing, size, content type, JSON syntax, encoding, token syntax) and
+ * the path's syntax from contract.h, shared with the extension.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,227 +21,10 @@
 #include <cjson/cJSON.h>
 #include <zlib.h>
 
+#include "contract.h"
 #include "gw.h"
 
-#define GZIP_MIN 1024
-#define PROBLEM_BASE "https://lms.example/problems/"
-
-struct req {
-    struct mg_connection *conn;
-    const struct mg_request_info *ri;
-    struct timespec t0;
-    char request_id[136];
-    const char *cors_origin;   /* value for Access-Control-Allow-Origin, NULL for none */
-    int head;
-    int close;                 /* answer with Connection: close */
-    int metric_route;
-    int status;
-    size_t bytes;
-    char client[64];
-};
-
-static pthread_key_t zkey;
 static unsigned long access_counter;
-
-/* Free a worker thread's cached deflate stream when the thread ends. */
-static void
-zstream_free(void *p)
-{
-    if (p) {
-        deflateEnd((z_stream *)p);
-        free(p);
-    }
-}
-
-/* One-time setup of the per-thread compressor cache. */
-void
-http_init(void)
-{
-    pthread_key_create(&zkey, zstream_free);
-}
-
-/* Milliseconds since the request arrived (X-Response-Time, metrics, access log). */
-static double
-elapsed_ms(const struct req *r)
-{
-    struct timespec t;
-
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)(t.tv_sec - r->t0.tv_sec) * 1e3 + (double)(t.tv_nsec - r->t0.tv_nsec) / 1e6;
-}
-
-/*
- * gzip `in` with the thread's cached deflate stream (allocated once per thread that ever
- * compresses, reset between uses). Returns a malloc'd buffer or NULL when not worth it.
- */
-static unsigned char *
-gzip_body(const char *in, size_t n, size_t *outlen)
-{
-    z_stream *zs = pthread_getspecific(zkey);
-    uLong bound;
-    unsigned char *out;
-
-    if (!zs) {
-        zs = calloc(1, sizeof(*zs));
-        if (!zs || deflateInit2(zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-            free(zs);
-            return NULL;
-        }
-        pthread_setspecific(zkey, zs);
-    } else
-        deflateReset(zs);
-    bound = deflateBound(zs, (uLong)n);
-    out = malloc(bound);
-    if (!out)
-        return NULL;
-    zs->next_in = (Bytef *)(uintptr_t)in;
-    zs->avail_in = (uInt)n;
-    zs->next_out = out;
-    zs->avail_out = (uInt)bound;
-    if (deflate(zs, Z_FINISH) != Z_STREAM_END || zs->total_out >= n) {
-        free(out);
-        return NULL;
-    }
-    *outlen = zs->total_out;
-    return out;
-}
-
-/* The reason phrase of a status line and of a problem's title. */
-static const char *
-status_text(int status)
-{
-    switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 410: return "Gone";
-    case 411: return "Length Required";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
-    }
-}
-
-/*
- * Write the whole response: status line, our headers, `extra` headers (CRLF-terminated
- * lines), and the body (gzip'd when allowed, accepted and >= 1 KiB), in one mg_write.
- */
-static void
-send_response(struct req *r, int status, const char *ctype, const char *body, size_t len,
-              const char *extra, int compressible)
-{
-    struct sbuf b = {0};
-    unsigned char *gz = NULL;
-    size_t gzlen = 0;
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    int no_body = status == 204 || status == 304;
-    int chunked = len == HTTP_CHUNKED;   /* the body follows as chunks (stream.c) */
-
-    if (no_body || chunked)
-        len = 0;
-    if (compressible && len >= GZIP_MIN && accepts_gzip(mg_get_header(r->conn, "Accept-Encoding")))
-        gz = gzip_body(body, len, &gzlen);
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    sb_reserve(&b, 512 + (gz ? gzlen : len));
-    sb_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, status_text(status), date);
-    if (!no_body) {
-        if (ctype)
-            sb_printf(&b, "Content-Type: %s\r\n", ctype);
-        if (chunked)
-            sb_puts(&b, "Transfer-Encoding: chunked\r\n");
-        else
-            sb_printf(&b, "Content-Length: %zu\r\n", gz ? gzlen : len);
-    }
-    if (gz)
-        sb_puts(&b, "Content-Encoding: gzip\r\n");
-    if (compressible)
-        sb_puts(&b, r->cors_origin && strcmp(gw_cfg.cors_origin, "*") != 0
-                        ? "Vary: Accept-Encoding, Authorization, Cookie, Origin\r\n"
-                        : "Vary: Accept-Encoding, Authorization, Cookie\r\n");
-    sb_printf(&b, "X-Request-Id: %s\r\nX-Response-Time: %.3fms\r\n", r->request_id,
-              elapsed_ms(r));
-    if (r->cors_origin) {
-        sb_printf(&b, "Access-Control-Allow-Origin: %s\r\n", r->cors_origin);
-        if (strcmp(r->cors_origin, "*") != 0)
-            sb_puts(&b, "Access-Control-Allow-Credentials: true\r\n");
-        sb_puts(&b, "Access-Control-Expose-Headers: X-Request-Id, X-Response-Time, ETag, "
-                    "Retry-After, Location\r\n");
-    }
-    if (extra)
-        sb_puts(&b, extra);
-    if (r->close) {
-        sb_puts(&b, "Connection: close\r\n");
-        mg_disable_connection_keep_alive(r->conn);
-    }
-    sb_puts(&b, "\r\n");
-    if (!r->head && !no_body) {
-        if (gz)
-            sb_append(&b, gz, gzlen);
-        else if (len)
-            sb_append(&b, body, len);
-    }
-    free(gz);
-    if (!b.oom)
-        mg_write(r->conn, b.data, b.len);
-    r->status = status;
-    r->bytes = gz ? gzlen : len;
-    sb_free(&b);
-}
-
-/*
- * An RFC 7807 problem document written by the gateway itself, same shape as the
- * extension's (lms.problem): {"type","title","status","detail","code"[,"errors"]}.
- */
-static void
-send_problem(struct req *r, int status, const char *code, const char *detail,
-             const char *extra_headers, cJSON *errors)
-{
-    cJSON *doc = cJSON_CreateObject();
-    char type[128], *text, *dash;
-    struct sbuf hdr = {0};
-
-    snprintf(type, sizeof(type), PROBLEM_BASE "%s", code);
-    for (dash = type + strlen(PROBLEM_BASE); *dash; dash++)
-        if (*dash == '_')
-            *dash = '-';
-    cJSON_AddStringToObject(doc, "type", type);
-    cJSON_AddStringToObject(doc, "title", status_text(status));
-    cJSON_AddNumberToObject(doc, "status", status);
-    cJSON_AddStringToObject(doc, "detail", detail);
-    cJSON_AddStringToObject(doc, "code", code);
-    if (errors)
-        cJSON_AddItemToObject(doc, "errors", errors);
-    text = cJSON_PrintUnformatted(doc);
-    cJSON_Delete(doc);
-    sb_puts(&hdr, "Cache-Control: no-store\r\n");
-    if (extra_headers)
-        sb_puts(&hdr, extra_headers);
-    send_response(r, status, "application/problem+json", text ? text : "{}",
-                  text ? strlen(text) : 2, hdr.data, 0);
-    sb_free(&hdr);
-    cJSON_free(text);
-}
 
 /* A fresh request id: 32 hex digits from the kernel's random source. */
 static void
@@ -413,25 +197,28 @@ serve_ops(struct req *r, int which)
     r->metric_route = which;
     switch (which) {
     case MR_HEALTH:
-        send_response(r, 200, "application/json", "{\"status\":\"ok\"}", 15,
+        respond(r, 200, "application/json", "{\"status\":\"ok\"}", 15,
                       "Cache-Control: no-store\r\n", 0);
         break;
     case MR_READY:
         if (pool_ping())
-            send_response(r, 200, "application/json", "{\"status\":\"ready\"}", 18,
+            respond(r, 200, "application/json", "{\"status\":\"ready\"}", 18,
                           "Cache-Control: no-store\r\n", 0);
         else
-            send_problem(r, 503, "database_unavailable", "The database is not answering.",
+            respond_problem(r, 503, "database_unavailable", "The database is not answering.",
                          "Retry-After: 1\r\n", NULL);
         break;
     case MR_METRICS: {
         size_t len = 0;
-        char *text = metrics_prometheus(&len);
+        struct pool_gauges g;
+        char *text;
 
+        pool_stats(&g);
+        text = metrics_prometheus(&g, &len);
         if (!text)
-            send_problem(r, 500, "internal_error", "Out of memory.", NULL, NULL);
+            respond_problem(r, 500, "internal_error", "Out of memory.", NULL, NULL);
         else
-            send_response(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
+            respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len,
                           "Cache-Control: no-store\r\n", 1);
         free(text);
         break;
@@ -444,9 +231,9 @@ serve_ops(struct req *r, int which)
                  (unsigned long long)hash64(gw_openapi, gw_openapi_len));
         snprintf(hdr, sizeof(hdr), "Cache-Control: public, max-age=60\r\nETag: %s\r\n", etag);
         if (etag_matches(inm, etag))
-            send_response(r, 304, NULL, NULL, 0, hdr, 0);
+            respond(r, 304, NULL, NULL, 0, hdr, 0);
         else
-            send_response(r, 200, "application/json", gw_openapi, gw_openapi_len, hdr, 1);
+            respond(r, 200, "application/json", gw_openapi, gw_openapi_len, hdr, 1);
         break;
     }
     }
@@ -465,7 +252,7 @@ serve_options(struct req *r, const char *allow)
                   "Access-Control-Allow-Headers: Authorization, Content-Type, If-None-Match, "
                   "X-Request-Id\r\nAccess-Control-Max-Age: 600\r\n",
                   allow);
-    send_response(r, 204, NULL, NULL, 0, h.data, 0);
+    respond(r, 204, NULL, NULL, 0, h.data, 0);
     sb_free(&h);
 }
 
@@ -487,7 +274,7 @@ send_result(struct req *r, const struct route *rt, int has_token, struct exec_re
 
     if (status < 100 || status > 599) {
         gw_log(LOG_WARN, "lms.%s returned status %d", rt->function, status);
-        send_problem(r, 500, "internal_error", "The server could not answer this request.",
+        respond_problem(r, 500, "internal_error", "The server could not answer this request.",
                      NULL, NULL);
         return;
     }
@@ -505,7 +292,7 @@ send_result(struct req *r, const struct route *rt, int has_token, struct exec_re
                      (unsigned long long)hash64(body, len));
             sb_printf(&h, "ETag: %s\r\n", etag);
             if (etag_matches(mg_get_header(r->conn, "If-None-Match"), etag)) {
-                send_response(r, 304, NULL, NULL, 0, h.data, 1);
+                respond(r, 304, NULL, NULL, 0, h.data, 1);
                 sb_free(&h);
                 return;
             }
@@ -518,7 +305,7 @@ send_result(struct req *r, const struct route *rt, int has_token, struct exec_re
     if ((rt->flags & RF_LOGOUT) && status < 500)
         sb_puts(&h, "Set-Cookie: access_token=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0; "
                     "Expires=Thu, 01 Jan 1970 00:00:00 GMT\r\n");
-    send_response(r, status,
+    respond(r, status,
                   body ? (status >= 400 ? "application/problem+json" : "application/json") : NULL,
                   body, body ? len : 0, h.data, is_get);
     sb_free(&h);
@@ -548,7 +335,7 @@ access_log(struct req *r)
     fprintf(stderr, "%s access %s \"%s %s%s%s\" %d %zu %.3fms rid=%s\n", ts, r->client,
             r->ri->request_method, r->ri->local_uri_raw ? r->ri->local_uri_raw : "",
             r->ri->query_string ? "?" : "", r->ri->query_string ? qs : "",
-            r->status, r->bytes, elapsed_ms(r), r->request_id);
+            r->status, r->bytes, respond_elapsed_ms(r), r->request_id);
 }
 
 /* The route work after the request was read and routed: validation, the SQL call, answer. */
@@ -570,19 +357,19 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
         return;
     }
     if (body && !content_type_is_json(ct)) {
-        send_problem(r, 415, "unsupported_media_type",
+        respond_problem(r, 415, "unsupported_media_type",
                      "Request bodies must be JSON sent as Content-Type: application/json.", NULL,
                      NULL);
         return;
     }
     if (body && !json_body_valid(body, body_len)) {
-        send_problem(r, 400, "invalid_json", "The request body is not valid JSON.", NULL, NULL);
+        respond_problem(r, 400, "invalid_json", LMS_DETAIL_BODY_NOT_JSON, NULL, NULL);
         return;
     }
     has_token = token_from_request(mg_get_header(r->conn, "Authorization"),
                                    mg_get_header(r->conn, "Cookie"), token, sizeof(token));
     if (has_token < 0) {
-        send_problem(r, 401, "unauthenticated", "A valid access token is required.",
+        respond_problem(r, 401, "unauthenticated", LMS_DETAIL_UNAUTHENTICATED,
                      "WWW-Authenticate: Bearer\r\n", NULL);
         return;
     }
@@ -593,7 +380,7 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
         cJSON_AddStringToObject(e, "field", badkey);
         cJSON_AddStringToObject(e, "message", "must be valid UTF-8 without NUL characters");
         cJSON_AddItemToArray(errs, e);
-        send_problem(r, 400, "validation_failed", "The query string has invalid parameters.",
+        respond_problem(r, 400, "validation_failed", "The query string has invalid parameters.",
                      NULL, errs);
         return;
     }
@@ -605,8 +392,12 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
         cJSON_free(query);
         return;
     }
-    if (rt->flags & RF_GATEWAY_BODY)
-        gw_body = metrics_summary_json();
+    if (rt->flags & RF_GATEWAY_BODY) {
+        struct pool_gauges g;
+
+        pool_stats(&g);
+        gw_body = metrics_summary_json(&g);
+    }
     if (gw_cfg.replica_url && (rt->flags & RF_READ_ONLY))
         need_lsn = replica_required_lsn(mg_get_header(r->conn, "Cookie"));
     outcome = pool_exec(route, rt->flags & RF_READ_ONLY, has_token ? token : NULL,
@@ -618,56 +409,7 @@ serve_route(struct req *r, int route, const char *arg, const char *body, size_t 
         send_result(r, rt, has_token, &res, commit_lsn);
         pool_result_free(&res);
     } else
-        http_send_failure(r, outcome);
-}
-
-/* The answer to a call that did not reach an answer of the function (pool_exec's outcome). */
-void
-http_send_failure(struct req *r, int outcome)
-{
-    switch (outcome) {
-    case EXEC_TIMEOUT:
-        send_problem(r, 503, "database_busy",
-                     "The database is busy; retry this request shortly.", "Retry-After: 1\r\n",
-                     NULL);
-        break;
-    case EXEC_UNAVAILABLE:
-        send_problem(r, 503, "database_unavailable", "The database is not reachable right now.",
-                     "Retry-After: 1\r\n", NULL);
-        break;
-    default:
-        send_problem(r, 500, "internal_error", "The server could not answer this request.",
-                     NULL, NULL);
-        break;
-    }
-}
-
-/* The writers above, for the answers written outside this file (xapi.c, stream.c). */
-struct mg_connection *
-http_conn(struct req *r)
-{
-    return r->conn;
-}
-
-void
-http_send(struct req *r, int status, const char *ctype, const char *body, size_t len,
-          const char *extra, int compressible)
-{
-    send_response(r, status, ctype, body, len, extra, compressible);
-}
-
-void
-http_send_problem(struct req *r, int status, const char *code, const char *detail,
-                  const char *extra)
-{
-    send_problem(r, status, code, detail, extra, NULL);
-}
-
-/* Count body bytes written after the head (the access log's size). */
-void
-http_sent(struct req *r, size_t n)
-{
-    r->bytes += n;
+        respond_failure(r, outcome);
 }
 
 /*
@@ -721,8 +463,8 @@ http_library_error(struct mg_connection *conn, int status, const char *msg)
     r.close = 1;
     r.metric_route = MR_UNMATCHED;
     new_request_id(r.request_id);
-    send_problem(&r, status, code, detail, NULL, NULL);
-    metrics_observe(r.metric_route, status, elapsed_ms(&r));
+    respond_problem(&r, status, code, detail, NULL, NULL);
+    metrics_observe(r.metric_route, status, respond_elapsed_ms(&r));
     return 0;
 }
 
@@ -781,7 +523,7 @@ refuse_head(struct req *r)
                  "This address already holds %d connections; reuse one of them.",
                  gw_cfg.max_client_connections);
         r->close = 1;
-        send_problem(r, 503, "too_many_connections", detail, "Retry-After: 1\r\n", NULL);
+        respond_problem(r, 503, "too_many_connections", detail, "Retry-After: 1\r\n", NULL);
         return 1;
     }
     for (int i = 0; i < n; i++) {
@@ -796,7 +538,7 @@ refuse_head(struct req *r)
                  "The request header fields are too large (at most %d bytes and 63 fields).",
                  gw_cfg.max_header_bytes);
         r->close = 1;
-        send_problem(r, 431, "request_header_fields_too_large", detail, NULL, NULL);
+        respond_problem(r, 431, "request_header_fields_too_large", detail, NULL, NULL);
         return 1;
     }
     switch (request_framing(n, names, values)) {
@@ -804,23 +546,23 @@ refuse_head(struct req *r)
         return 0;
     case FRAMING_BAD_LENGTH:
         r->close = 1;
-        send_problem(r, 400, "invalid_content_length",
+        respond_problem(r, 400, "invalid_content_length",
                      "The Content-Length header is not a valid length.", NULL, NULL);
         return 1;
     case FRAMING_CONFLICTING_LENGTH:
         r->close = 1;
-        send_problem(r, 400, "conflicting_content_length",
+        respond_problem(r, 400, "conflicting_content_length",
                      "The request carries Content-Length values that differ.", NULL, NULL);
         return 1;
     case FRAMING_LENGTH_WITH_CHUNKED:
         r->close = 1;
-        send_problem(r, 400, "conflicting_framing",
+        respond_problem(r, 400, "conflicting_framing",
                      "The request carries both Content-Length and Transfer-Encoding.", NULL,
                      NULL);
         return 1;
     default:
         r->close = 1;
-        send_problem(r, 501, "unsupported_transfer_encoding",
+        respond_problem(r, 501, "unsupported_transfer_encoding",
                      "The only transfer coding accepted is chunked.", NULL, NULL);
         return 1;
     }
@@ -871,12 +613,12 @@ http_handle(struct mg_connection *conn, void *cbdata)
         r.close = 1;
         snprintf(msg, sizeof(msg), "The request body is larger than %lld bytes.",
                  gw_cfg.max_body);
-        send_problem(&r, 413, "payload_too_large", msg, NULL, NULL);
+        respond_problem(&r, 413, "payload_too_large", msg, NULL, NULL);
         goto done;
     }
     if (rc == 400) {
         r.close = 1;
-        send_problem(&r, 400, "invalid_body", "The request body ended early.", NULL, NULL);
+        respond_problem(&r, 400, "invalid_body", "The request body ended early.", NULL, NULL);
         goto done;
     }
     /* a file of the pages folder (pages.c), when one is configured */
@@ -892,7 +634,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
         else if (strcmp(method, "OPTIONS") == 0)
             serve_options(&r, "GET");
         else
-            send_problem(&r, 405, "method_not_allowed", "This path answers GET only.",
+            respond_problem(&r, 405, "method_not_allowed", "This path answers GET only.",
                          "Allow: GET\r\n", NULL);
         goto done;
     }
@@ -904,7 +646,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
             char h[48];
 
             snprintf(h, sizeof(h), "Retry-After: %d\r\n", wait);
-            send_problem(&r, 429, "rate_limited", "Too many requests; slow down.", h, NULL);
+            respond_problem(&r, 429, "rate_limited", "Too many requests; slow down.", h, NULL);
             goto done;
         }
     }
@@ -915,25 +657,25 @@ http_handle(struct mg_connection *conn, void *cbdata)
         if (route_match("OPTIONS", path, strlen(path), &mm) == MATCH_BAD_METHOD)
             serve_options(&r, mm.allow);
         else
-            send_problem(&r, 404, "not_found", "No such resource.", NULL, NULL);
+            respond_problem(&r, 404, "not_found", "No such resource.", NULL, NULL);
         goto done;
     }
     mres = route_match(method, path, strlen(path), &m);
     if (mres == MATCH_NOT_FOUND) {
-        send_problem(&r, 404, "not_found", "No such resource.", NULL, NULL);
+        respond_problem(&r, 404, "not_found", "No such resource.", NULL, NULL);
         goto done;
     }
     if (mres == MATCH_BAD_METHOD) {
         char h[96];
 
         snprintf(h, sizeof(h), "Allow: %s\r\n", m.allow);
-        send_problem(&r, 405, "method_not_allowed", "This resource does not answer that method.",
+        respond_problem(&r, 405, "method_not_allowed", "This resource does not answer that method.",
                      h, NULL);
         goto done;
     }
     r.metric_route = m.route;
     if (mres == MATCH_INVALID_ID) {
-        send_problem(&r, 400, "invalid_id", "Ids are integers between 1 and 9223372036854775807.",
+        respond_problem(&r, 400, "invalid_id", LMS_DETAIL_INVALID_ID,
                      NULL, NULL);
         goto done;
     }
@@ -944,7 +686,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
             char h[48];
 
             snprintf(h, sizeof(h), "Retry-After: %d\r\n", wait);
-            send_problem(&r, 429, "rate_limited",
+            respond_problem(&r, 429, "rate_limited",
                          "Too many sign-in attempts from this address; wait and retry.", h, NULL);
             goto done;
         }
@@ -953,7 +695,7 @@ http_handle(struct mg_connection *conn, void *cbdata)
 
 done:
     free(body);
-    metrics_observe(r.metric_route, r.status, elapsed_ms(&r));
+    metrics_observe(r.metric_route, r.status, respond_elapsed_ms(&r));
     access_log(&r);
     return r.status ? r.status : 500;
 }

@@ -22,37 +22,6 @@
 
 #include "gw.h"
 
-struct gw_config gw_cfg;
-
-static const char *level_names[] = {"error", "warn", "info", "debug"};
-
-/* Log one line to stderr when `level` is enabled. */
-void
-gw_log(int level, const char *fmt, ...)
-{
-    char ts[32], line[1024];
-    time_t now;
-    struct tm tm;
-    va_list ap;
-    size_t n;
-
-    if (level > gw_cfg.log_level)
-        return;
-    now = time(NULL);
-    gmtime_r(&now, &tm);
-    strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof(line), fmt, ap);
-    va_end(ap);
-    for (char *c = line; *c; c++)
-        if (*c == '\n' || *c == '\t')
-            *c = ' ';
-    n = strlen(line);
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    fprintf(stderr, "%s %s %s\n", ts, level_names[level], line);
-}
-
 struct option_def {
     const char *flag;      /* --flag */
     const char *env;       /* LMS_... */
@@ -208,7 +177,7 @@ apply(const char *flag, const char *v)
         int i;
 
         for (i = 0; i < 4; i++)
-            if (!strcasecmp(v, level_names[i]))
+            if (!strcasecmp(v, gw_log_levels[i]))
                 break;
         if (i == 4 && !strcasecmp(v, "warning"))
             i = LOG_WARN;
@@ -350,7 +319,7 @@ main(int argc, char **argv)
 
     metrics_init();
     ratelimit_init();
-    http_init();
+    respond_init();
     if (pool_init(gw_cfg.database_url, gw_cfg.replica_url, gw_cfg.pool_size,
                   gw_cfg.pool_timeout_ms, gw_cfg.statement_timeout_ms) != 0)
         die("out of memory setting up the connection pool");

@@ -140,12 +140,15 @@ quantile_ms(const struct slot *sl, double q)
     return FINE_BASE_MS * pow(FINE_FACTOR, NFINE - 1);
 }
 
-/* The Prometheus text exposition of every counter, histogram and pool gauge. */
+/*
+ * The Prometheus text exposition of every counter, histogram and the pool gauges g (the caller
+ * reads them from pool.c: this file is below the pool, which reports its errors here).
+ */
 char *
-metrics_prometheus(size_t *len)
+metrics_prometheus(const struct pool_gauges *pg, size_t *len)
 {
     struct sbuf b = {0};
-    struct pool_gauges g;
+    struct pool_gauges g = *pg;
 
     sb_puts(&b, "# HELP lms_http_requests_total HTTP requests by route, method and status.\n"
                 "# TYPE lms_http_requests_total counter\n");
@@ -196,7 +199,6 @@ metrics_prometheus(size_t *len)
                   label, method, (double)ld(&slots[s].sum_us) / 1e6, label, method,
                   (unsigned long long)count);
     }
-    pool_stats(&g);
     sb_printf(&b,
               "# HELP lms_db_pool_size Database connections in the pool.\n"
               "# TYPE lms_db_pool_size gauge\nlms_db_pool_size %d\n"
@@ -227,7 +229,7 @@ metrics_prometheus(size_t *len)
  * "routes":[{"route","count","p50_ms","p95_ms","p99_ms"}],"pool":{"size","in_use","waiting"}}.
  */
 char *
-metrics_summary_json(void)
+metrics_summary_json(const struct pool_gauges *pg)
 {
     cJSON *doc = cJSON_CreateObject(), *routes, *pool;
     uint64_t total = 0, errors = 0;
@@ -263,7 +265,7 @@ metrics_summary_json(void)
     cJSON_AddNumberToObject(doc, "requests_total", (double)total);
     cJSON_AddNumberToObject(doc, "errors_total", (double)errors);
     cJSON_AddItemToObject(doc, "routes", routes);
-    pool_stats(&g);
+    g = *pg;
     pool = cJSON_CreateObject();
     cJSON_AddNumberToObject(pool, "size", g.size);
     cJSON_AddNumberToObject(pool, "live", g.live);

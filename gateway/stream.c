@@ -33,9 +33,9 @@ flush_chunk(struct stream_ctx *s)
 {
     if (s->used == 0)
         return 0;
-    if (mg_send_chunk(http_conn(s->r), s->buf, (unsigned int)s->used) < 0)
+    if (mg_send_chunk(s->r->conn, s->buf, (unsigned int)s->used) < 0)
         return -1;
-    http_sent(s->r, s->used);
+    respond_sent(s->r, s->used);
     s->used = 0;
     return 0;
 }
@@ -56,17 +56,17 @@ send_head(struct stream_ctx *s, const char *row, size_t len)
         char *text = cJSON_IsObject(pb) ? cJSON_PrintUnformatted(pb) : NULL;
 
         if (text)
-            http_send(s->r, status, "application/problem+json", text, strlen(text),
+            respond(s->r, status, "application/problem+json", text, strlen(text),
                       "Cache-Control: no-store\r\n", 0);
         else
-            http_send_failure(s->r, EXEC_ERROR);
+            respond_failure(s->r, EXEC_ERROR);
         cJSON_free(text);
         s->refused = 1;
     } else {
         sb_puts(&h, "Cache-Control: no-store\r\n");
         if (cJSON_IsString(fn) && strpbrk(fn->valuestring, "\"\r\n\\") == NULL)
             sb_printf(&h, "Content-Disposition: attachment; filename=\"%s\"\r\n", fn->valuestring);
-        http_send(s->r, status, ct->valuestring, NULL, HTTP_CHUNKED, h.data, 0);
+        respond(s->r, status, ct->valuestring, NULL, HTTP_CHUNKED, h.data, 0);
         sb_free(&h);
     }
     s->head_sent = 1;
@@ -88,9 +88,9 @@ emit_row(void *ctx, const char *row, size_t len)
         return -1;
     if (len > sizeof(s->buf)) {
         /* a row larger than a chunk goes out alone */
-        if (mg_send_chunk(http_conn(s->r), row, (unsigned int)len) < 0)
+        if (mg_send_chunk(s->r->conn, row, (unsigned int)len) < 0)
             return -1;
-        http_sent(s->r, len);
+        respond_sent(s->r, len);
         return 0;
     }
     memcpy(s->buf + s->used, row, len);
@@ -107,20 +107,20 @@ stream_serve(struct req *r, int route, const char *token, const char *arg, const
     int outcome;
 
     if (!s) {
-        http_send_failure(r, EXEC_ERROR);
+        respond_failure(r, EXEC_ERROR);
         return;
     }
     s->r = r;
     outcome = pool_stream(route, token, arg, query, emit_row, s, &rows);
     if (!s->head_sent)
-        http_send_failure(r, outcome == EXEC_OK ? EXEC_ERROR : outcome);
+        respond_failure(r, outcome == EXEC_OK ? EXEC_ERROR : outcome);
     else if (s->refused)
         ;
     else if (outcome == EXEC_OK && flush_chunk(s) == 0)
-        mg_send_chunk(http_conn(r), "", 0);   /* the last chunk */
+        mg_send_chunk(r->conn, "", 0);   /* the last chunk */
     else
         /* a failure after the head: the body stays unterminated and the connection closes,
          * so the client sees a broken transfer rather than a short file that looks whole */
-        mg_disable_connection_keep_alive(http_conn(r));
+        mg_disable_connection_keep_alive(r->conn);
     free(s);
 }

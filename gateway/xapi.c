@@ -59,7 +59,7 @@ answer_headers(const char *json, struct sbuf *out, char *ctype, size_t ctypesz)
 void
 xapi_serve(struct req *r, int route, const char *body, size_t body_len)
 {
-    struct mg_connection *conn = http_conn(r);
+    struct mg_connection *conn = r->conn;
     const struct mg_request_info *ri = mg_get_request_info(conn);
     char badkey[64], ctype[256];
     cJSON *q, *h;
@@ -70,8 +70,8 @@ xapi_serve(struct req *r, int route, const char *body, size_t body_len)
 
     q = query_to_json(ri->query_string, badkey, sizeof(badkey));
     if (!q) {
-        http_send_problem(r, 400, "validation_failed",
-                          "The query string has invalid parameters (bad UTF-8 or NUL).", NULL);
+        respond_problem(r, 400, "validation_failed",
+                        "The query string has invalid parameters (bad UTF-8 or NUL).", NULL, NULL);
         return;
     }
     h = cJSON_CreateObject();
@@ -84,7 +84,8 @@ xapi_serve(struct req *r, int route, const char *body, size_t body_len)
         if (!utf8_valid(v, strlen(v))) {
             cJSON_Delete(q);
             cJSON_Delete(h);
-            http_send_problem(r, 400, "invalid_header", "A request header is not valid UTF-8.", NULL);
+            respond_problem(r, 400, "invalid_header", "A request header is not valid UTF-8.", NULL,
+                            NULL);
             return;
         }
         snprintf(name, sizeof(name), "%s", xapi_request_headers[i]);
@@ -102,16 +103,16 @@ xapi_serve(struct req *r, int route, const char *body, size_t body_len)
     cJSON_free(qs);
     cJSON_free(hs);
     if (outcome != EXEC_OK) {
-        http_send_failure(r, outcome);
+        respond_failure(r, outcome);
         return;
     }
     if (res.status < 100 || res.status > 599) {
         pool_result_free(&res);
-        http_send_failure(r, EXEC_ERROR);
+        respond_failure(r, EXEC_ERROR);
         return;
     }
     answer_headers(res.headers, &extra, ctype, sizeof(ctype));
-    http_send(r, res.status, ctype[0] ? ctype : (res.body ? "application/octet-stream" : NULL),
+    respond(r, res.status, ctype[0] ? ctype : (res.body ? "application/octet-stream" : NULL),
               res.body, res.body ? res.body_len : 0, extra.data,
               strncasecmp(ctype, "application/json", 16) == 0);
     sb_free(&extra);
