@@ -12,6 +12,7 @@ packages=(
   nginx
   chromium
   pgbouncer graphviz
+  pgbackrest prometheus prometheus-postgres-exporter prometheus-node-exporter
 )
 
 missing=()

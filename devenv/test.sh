@@ -62,6 +62,7 @@ run_suite regress tests/regress/run.sh
 [ -f tests/isolation/run.sh ] && run_suite isolation tests/isolation/run.sh
 [ -f tests/pgtap/run.sh ] && run_suite pgtap tests/pgtap/run.sh
 [ -f tests/backup/run.sh ] && run_suite backup tests/backup/run.sh
+[ -f tests/recovery/run.sh ] && run_suite recovery tests/recovery/run.sh
 [ -f tests/upgrade/run.sh ] && run_suite upgrade tests/upgrade/run.sh
 [ -f tests/worker/run.sh ] && run_suite worker tests/worker/run.sh
 [ -f tests/topology/run.sh ] && run_suite topology tests/topology/run.sh
