@@ -77,6 +77,7 @@ fi
 [ -f tests/pages/run.sh ] && run_suite pages tests/pages/run.sh
 [ -f tests/edge/run.sh ] && run_suite edge tests/edge/run.sh
 [ -f tests/loadtest/run.sh ] && run_suite loadtest tests/loadtest/run.sh
+[ -f tests/monitoring/run.sh ] && run_suite monitoring tests/monitoring/run.sh
 [ -f tests/fuzz/run.sh ] && run_suite fuzz tests/fuzz/run.sh 20
 
 echo "$total_pass passed, $total_fail failed"

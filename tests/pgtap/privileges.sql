@@ -1,7 +1,7 @@
 -- Privileges: the gateway executes API functions and nothing else; analysts read views only;
 -- PUBLIC runs nothing; every function that crosses a privilege line pins its search_path.
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 SELECT is(
   (SELECT count(*) FROM pg_class c
@@ -45,7 +45,7 @@ SELECT is(
 SELECT is(
   (SELECT array_agg(c.relname::text ORDER BY c.relname) FROM pg_class c
     WHERE c.relnamespace = 'lms'::regnamespace AND has_table_privilege('lms_analyst', c.oid, 'SELECT')),
-  ARRAY['course_stats', 'learner_activity'], 'lms_analyst reads exactly the analyst views');
+  ARRAY['course_stats', 'learner_activity', 'ops_metrics'], 'lms_analyst reads exactly the analyst views (and the monitoring row)');
 
 SELECT is(
   (SELECT count(*) FROM pg_class c
@@ -71,6 +71,7 @@ SELECT throws_ok('SELECT * FROM lms.enrollments', '42501', NULL, 'lms_analyst ca
 -- views run their functions as the caller: they may use only pg_catalog's
 SELECT lives_ok('SELECT * FROM lms.course_stats', 'lms_analyst reads lms.course_stats');
 SELECT lives_ok('SELECT * FROM lms.learner_activity', 'lms_analyst reads lms.learner_activity');
+SELECT lives_ok('SELECT * FROM lms.ops_metrics', 'lms_analyst (and a monitoring role in it) reads lms.ops_metrics');
 RESET ROLE;
 
 SELECT * FROM finish();
