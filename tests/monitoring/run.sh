@@ -181,7 +181,7 @@ pids+=($!)
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1 && break; sleep 0.2; done
 # enough scrapes for rate() over the dashboard's 1m window, with traffic in between
 for i in $(seq 1 12); do curl -s -o /dev/null "$base/api/v1/courses"; sleep 1; done
-MUST_HAVE_DATA="Requests / s|p95 latency (all routes)|Gateways up|Database up|Last backup|Requests / s per route|p95 latency per route|Pool: size, in use, waiting|Cache hit ratio|Connections by state|Transactions / s|Database size|Top statements by execution time (last 5 minutes)|Board age|pg_wal size|Backups|Replay lag per standby (bytes)|Standbys streaming|Active learners (last hour)|Points (last hour)|CPU busy|Disk free" \
+MUST_HAVE_DATA="Requests / s|p95 latency (all routes)|Gateways up|Database up|Last backup|Requests / s per route|p95 latency per route|Pool: size, live, in use, waiting|Cache hit ratio|Connections by state|Transactions / s|Database size|Top statements by execution time (last 5 minutes)|Board age|pg_wal size|Backups|Replay lag per standby (bytes)|Standbys streaming|Active learners (last hour)|Points (last hour)|CPU busy|Disk free" \
   run_py live "http://127.0.0.1:$prom_port"
 
 if [ -n "${LMS_DASHBOARD_PICTURE:-}" ]; then
