@@ -5,10 +5,10 @@
 #            dashboard JSON (structure, layout, every query parsed by promtool)
 #   live     a private primary with WAL archiving and pgBackRest, a standby restored from the
 #            repository (pgbackrest restore --type=standby) streaming from it, an incremental
-#            backup taken from the standby (--backup-standby); the gateway on the primary, two
-#            prometheus-postgres-exporters (primary, standby) with monitoring/postgres-exporter/
-#            queries.yaml, prometheus-node-exporter reading ops/pgbackrest/backup-metrics.sh's
-#            file. The gateway's /metrics and the backup file pass `promtool check metrics`;
+#            backup taken from the standby (--backup-standby); the gateway on the primary (reads
+#            on the standby), two prometheus-postgres-exporters (primary, standby) with
+#            monitoring/postgres-exporter/queries.yaml, prometheus-node-exporter reading
+#            ops/pgbackrest/backup-metrics.sh's file. The gateway's /metrics and the backup file pass `promtool check metrics`;
 #            every metric the rules and the dashboard name is served; a real Prometheus scrapes
 #            it all with lms-alerts.yml loaded: every rule evaluates, every panel query runs.
 # LMS_DASHBOARD_PICTURE=FILE.svg: afterwards, tiny bench data and LMS_PICTURE_SECONDS (default
@@ -117,6 +117,7 @@ fi
 # ---- the exporters and the gateway
 gw_port=$(freeport); pe1_port=$(freeport); pe2_port=$(freeport); ne_port=$(freeport); prom_port=$(freeport)
 LMS_DATABASE_URL="host=$primary/run port=5432 dbname=lms user=lms_gateway" LMS_LISTEN="127.0.0.1:$gw_port" \
+  LMS_REPLICA_URL="host=$standby/run port=5432 dbname=lms user=lms_gateway" \
   LMS_POOL_SIZE=2 LMS_ACCESS_LOG=off LMS_LOG_LEVEL=warn gateway/lms-gateway >"$work/gateway.log" 2>&1 &
 pids+=($!)
 DATA_SOURCE_NAME="host=$primary/run port=5432 dbname=lms user=lms_monitor sslmode=disable" \
