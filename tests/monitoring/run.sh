@@ -83,7 +83,7 @@ if pgbr_restore_into "$work/backrest" "$standby" --type=standby \
      "--recovery-option=primary_conninfo=host=$primary/run port=5432 application_name=standby1" >>"$work/backrest.log" 2>&1 \
    && devenv/cluster.sh start "$standby"; then
   streaming=0
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 450); do
     [ "$(on "$primary" -d postgres -c "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'standby1' AND state = 'streaming'")" = 1 ] && { streaming=1; break; }
     sleep 0.2
   done
@@ -131,9 +131,15 @@ pids+=($!)
 prometheus-node-exporter --web.listen-address="127.0.0.1:$ne_port" --collector.textfile.directory="$work/textfile" \
   --log.level=warn >"$work/ne.log" 2>&1 &
 pids+=($!)
-for port in $gw_port $pe1_port $pe2_port $ne_port; do
-  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/metrics" >/dev/null 2>&1 && break; sleep 0.1; done
-done
+# wait_for URL NAME LOG: up to 90 s (the machine may be busy), else say which one did not start
+wait_for() {
+  for _ in $(seq 1 450); do curl -fs "$1" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  check fail "$2 answers $1"; tail -20 "$3"; return 1
+}
+wait_for "http://127.0.0.1:$gw_port/metrics" gateway "$work/gateway.log"
+wait_for "http://127.0.0.1:$pe1_port/metrics" "PostgreSQL exporter (primary)" "$work/pe1.log"
+wait_for "http://127.0.0.1:$pe2_port/metrics" "PostgreSQL exporter (standby)" "$work/pe2.log"
+wait_for "http://127.0.0.1:$ne_port/metrics" "node exporter" "$work/ne.log"
 # traffic: answers of every class, a failed login, a progress write's route
 base=http://127.0.0.1:$gw_port
 curl -s -o /dev/null "$base/api/v1/courses"; curl -s -o /dev/null "$base/api/v1/courses/999999"
@@ -179,7 +185,7 @@ CONF
 prometheus --config.file="$work/prom/prometheus.yml" --storage.tsdb.path="$work/prom/data" \
   --web.listen-address="127.0.0.1:$prom_port" --log.level=warn >"$work/prom.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$prom_port/-/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+wait_for "http://127.0.0.1:$prom_port/-/ready" Prometheus "$work/prom.log" || finish
 # enough scrapes for rate() over the dashboard's 1m window, with traffic in between
 for i in $(seq 1 12); do curl -s -o /dev/null "$base/api/v1/courses"; sleep 1; done
 MUST_HAVE_DATA="Requests / s|p95 latency (all routes)|Gateways up|Database up|Last backup|Requests / s per route|p95 latency per route|Pool: size, live, in use, waiting|Cache hit ratio|Connections by state|Transactions / s|Database size|Top statements by execution time (last 5 minutes)|Board age|pg_wal size|Backups|Replay lag per standby (bytes)|Standbys streaming|Active learners (last hour)|Points (last hour)|CPU busy|Disk free" \
