@@ -562,8 +562,7 @@ lms_refresh_leaderboards(PG_FUNCTION_ARGS)
 
 	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
 	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	lms_spi_connect();
 	lms_refresh_boards(!only_changed, emit_name, &st);
 	SPI_finish();
 	return (Datum) 0;

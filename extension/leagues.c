@@ -31,8 +31,9 @@
 #include "tcop/pquery.h"
 #include "utils/timestamp.h"
 
-#include "lms.h"
 #include "leagues.h"
+#include "lms.h"
+#include "plans.h"
 
 /* First advisory-lock key of a league week ('LMSW'); the second is the week's day number. */
 #define LEAGUE_WEEK_LOCK 1280136023
@@ -208,36 +209,21 @@ lms_league_count_points(PG_FUNCTION_ARGS)
 	DirectFunctionCall2(pg_advisory_xact_lock_shared_int4,
 						Int32GetDatum(LEAGUE_WEEK_LOCK), Int32GetDatum((int32) week));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (plan_count == NULL)
-	{
-		plan_count = SPI_prepare("UPDATE lms.league_members SET points = points + $3, "
-								 "reached_at = greatest(reached_at, $4) "
-								 "WHERE user_id = $1 AND week = $2 AND outcome IS NULL",
-								 4, types);
-		if (plan_count == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan_count);
-	}
+	lms_spi_connect();
+	lms_plan(&plan_count, "UPDATE lms.league_members SET points = points + $3, "
+			 "reached_at = greatest(reached_at, $4) "
+			 "WHERE user_id = $1 AND week = $2 AND outcome IS NULL",
+			 4, types);
 	values[0] = Int64GetDatum(user_id);
 	values[1] = DateADTGetDatum(week);
 	values[2] = Int64GetDatum((int64) points);
 	values[3] = TimestampTzGetDatum(at);
-	if (SPI_execute_plan(plan_count, values, NULL, false, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not count the points for the league week");
+	lms_exec_expect(plan_count, values, NULL, false, 0, SPI_OK_UPDATE, "count the points for the league week");
 	if (SPI_processed == 0)
 	{
 		/* the first points of the week, or a week already rolled over */
-		if (plan_join == NULL)
-		{
-			plan_join = SPI_prepare("SELECT lms.league_join($1, $2, $3, $4)", 4, types);
-			if (plan_join == NULL)
-				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-			SPI_keepplan(plan_join);
-		}
-		if (SPI_execute_plan(plan_join, values, NULL, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "could not join the league week");
+		lms_plan(&plan_join, "SELECT lms.league_join($1, $2, $3, $4)", 4, types);
+		lms_exec_expect(plan_join, values, NULL, false, 0, SPI_OK_SELECT, "join the league week");
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);

@@ -101,3 +101,17 @@ SELECT obj_description('lms.course_stats'::regclass) IS NOT NULL AS view_documen
 SET ROLE lms_analyst;
 SELECT course_id, completion_rate, average_progress FROM lms.course_stats ORDER BY course_id;
 RESET ROLE;
+-- the view spells out the shown status and the percentage inline (lms_analyst runs no function
+-- of ours): it agrees with the rules' SQL face, lms.effective_status and lms.analytics_progress
+SELECT s.course_id,
+       (s.active_enrollments, s.completed_enrollments, s.dropped_enrollments, s.expired_enrollments)
+         = (SELECT count(*) FILTER (WHERE x.st = 'active'), count(*) FILTER (WHERE x.st = 'completed'),
+                   count(*) FILTER (WHERE x.st = 'dropped'), count(*) FILTER (WHERE x.st = 'expired')
+              FROM (SELECT lms.effective_status(e.status, e.expires_at) AS st FROM lms.enrollments e
+                     WHERE e.course_id = s.course_id) x) AS same_counts,
+       s.average_progress
+         = coalesce((SELECT round(avg(lms.analytics_progress(e.completed_lessons, s.lesson_count)), 2)
+                       FROM lms.enrollments e
+                      WHERE e.course_id = s.course_id
+                        AND lms.effective_status(e.status, e.expires_at) IN ('active', 'completed')), 0) AS same_progress
+  FROM lms.course_stats s ORDER BY s.course_id;
