@@ -400,6 +400,27 @@ board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int
 	return true;
 }
 
+/* One learner's row of a board into the result: (rank, points), or (pos, rank, points). */
+static void
+put_me_row(FunctionCallInfo fcinfo, BoardRef *b, int64 user_id, bool want_pos)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int32		pos,
+				rank;
+	int64		points;
+	Datum		v[3];
+	bool		n[3] = {false, false, false};
+	int			i = 0;
+
+	if (!board_me(b, user_id, want_pos, &pos, &rank, &points))
+		return;
+	if (want_pos)
+		v[i++] = Int32GetDatum(pos);
+	v[i++] = Int32GetDatum(rank);
+	v[i] = Int64GetDatum(points);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+}
+
 PG_FUNCTION_INFO_V1(lms_user_rank);
 
 /*
@@ -410,21 +431,12 @@ Datum
 lms_user_rank(PG_FUNCTION_ARGS)
 {
 	BoardRef	b;
-	int32		pos,
-				rank;
-	int64		points;
 
 	InitMaterializedSRF(fcinfo, 0);
 	lms_spi_connect();
 	read_board(fcinfo, &b);
-	if (!PG_ARGISNULL(2) && board_me(&b, PG_GETARG_INT64(2), false, &pos, &rank, &points))
-	{
-		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-		Datum		v[2] = {Int32GetDatum(rank), Int64GetDatum(points)};
-		bool		n[2] = {false, false};
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-	}
+	if (!PG_ARGISNULL(2))
+		put_me_row(fcinfo, &b, PG_GETARG_INT64(2), false);
 	SPI_finish();
 	return (Datum) 0;
 }
@@ -439,21 +451,11 @@ Datum
 lms_board_me(PG_FUNCTION_ARGS)
 {
 	BoardRef	b;
-	int32		pos,
-				rank;
-	int64		points;
 
 	InitMaterializedSRF(fcinfo, 0);
 	lms_spi_connect();
 	lms_parse_board(PG_GETARG_TEXT_PP(0), lms_parse_window(PG_GETARG_TEXT_PP(1)), &b);
-	if (board_me(&b, PG_GETARG_INT64(2), true, &pos, &rank, &points))
-	{
-		ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-		Datum		v[3] = {Int32GetDatum(pos), Int32GetDatum(rank), Int64GetDatum(points)};
-		bool		n[3] = {false, false, false};
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-	}
+	put_me_row(fcinfo, &b, PG_GETARG_INT64(2), true);
 	SPI_finish();
 	return (Datum) 0;
 }

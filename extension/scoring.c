@@ -64,6 +64,16 @@ format_date(DateADT d, char *buf, size_t len)
 	snprintf(buf, len, "%04d-%02d-%02d", y, m, day);
 }
 
+/* An award or a streak day for a user that does not exist. */
+static void
+raise_unknown_user(int64 user_id, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+			 errmsg("user " INT64_FORMAT " does not exist", user_id),
+			 errdetail_internal("%s", detail)));
+}
+
 /* Make sure the learner has a scores row (so UPDATEs below find one). */
 static void
 ensure_scores_row(int64 user_id)
@@ -273,10 +283,7 @@ count_activity(int64 user_id, LmsScore *score)
 	dvalues[0] = Int64GetDatum(user_id);
 	lms_exec_expect(plan_day, dvalues, NULL, false, 1, SPI_OK_SELECT, "read the learner's day");
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("user " INT64_FORMAT " does not exist", user_id),
-				 errdetail("Points and streaks belong to an existing user.")));
+		raise_unknown_user(user_id, "Points and streaks belong to an existing user.");
 	/* computed here, not in the SQL: a 1.0 install (no lms.active_day yet) runs this code too */
 	day = lms_active_day(lms_col_datum(0, 1, &isnull), lms_now());
 	last = DatumGetDateADT(lms_col_datum(0, 2, &last_null));
@@ -522,10 +529,7 @@ lms_award_points(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(user_id);
 	lms_exec_expect(plan_user, values, NULL, false, 1, SPI_OK_SELECT, "look the user up");
 	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-				 errmsg("user " INT64_FORMAT " does not exist", user_id),
-				 errdetail("Points belong to an existing user.")));
+		raise_unknown_user(user_id, "Points belong to an existing user.");
 	if (reason_is_activity(reason))
 		count_activity(user_id, NULL);
 	id = award(user_id, points, reason, key, course_id, 0, note, NULL);
