@@ -20,6 +20,7 @@
 #include "leaderboard_refresh.h"
 #include "lms.h"
 #include "plans.h"
+#include "rules.h"
 
 /* Plans kept for the backend's lifetime: [course?][window kind: all / period]. */
 static SPIPlanPtr plan_full[2][2] = {{NULL, NULL}, {NULL, NULL}};
@@ -34,19 +35,24 @@ static SPIPlanPtr plan_trylock = NULL;
 static SPIPlanPtr plan_touch = NULL;
 static SPIPlanPtr plan_prune = NULL;
 
-/* Where a board's learners come from, set-based (full build) or for one learner (refresh). */
+/*
+ * Where a board's learners come from, set-based (full build) or for one learner (refresh). A
+ * week or month counts what was earned in it: recalculation corrections (re-scoring past
+ * events) are left out (rules.h).
+ */
 static const char *const full_sources[2][2] = {
 	{
 		"SELECT s.user_id, s.total_points AS points, s.reached_at FROM lms.learner_scores s"
 		" WHERE s.reached_at IS NOT NULL",
 		"SELECT l.user_id, sum(l.points)::bigint AS points, max(l.created_at) AS reached_at"
-		" FROM lms.points_ledger l WHERE l.created_at >= $4 AND l.created_at < $5 GROUP BY l.user_id"
+		" FROM lms.points_ledger l WHERE l.created_at >= $4 AND l.created_at < $5 AND" LMS_SQL_REASON_IN_PERIOD("l")
+		"GROUP BY l.user_id"
 	},
 	{
 		"SELECT c.user_id, c.points, c.reached_at FROM lms.course_scores c WHERE c.course_id = $3",
 		"SELECT l.user_id, sum(l.points)::bigint AS points, max(l.created_at) AS reached_at"
 		" FROM lms.points_ledger l WHERE l.course_id = $3 AND l.created_at >= $4 AND l.created_at < $5"
-		" GROUP BY l.user_id"
+		" AND" LMS_SQL_REASON_IN_PERIOD("l") "GROUP BY l.user_id"
 	}
 };
 static const char *const one_sources[2][2] = {
@@ -54,13 +60,14 @@ static const char *const one_sources[2][2] = {
 		"SELECT s.total_points AS points, s.reached_at FROM lms.learner_scores s"
 		" WHERE s.user_id = c.user_id AND s.reached_at IS NOT NULL",
 		"SELECT sum(l.points)::bigint AS points, max(l.created_at) AS reached_at FROM lms.points_ledger l"
-		" WHERE l.user_id = c.user_id AND l.created_at >= $4 AND l.created_at < $5 HAVING count(*) > 0"
+		" WHERE l.user_id = c.user_id AND l.created_at >= $4 AND l.created_at < $5"
+		" AND" LMS_SQL_REASON_IN_PERIOD("l") "HAVING count(*) > 0"
 	},
 	{
 		"SELECT s.points, s.reached_at FROM lms.course_scores s WHERE s.course_id = $3 AND s.user_id = c.user_id",
 		"SELECT sum(l.points)::bigint AS points, max(l.created_at) AS reached_at FROM lms.points_ledger l"
 		" WHERE l.user_id = c.user_id AND l.course_id = $3 AND l.created_at >= $4 AND l.created_at < $5"
-		" HAVING count(*) > 0"
+		" AND" LMS_SQL_REASON_IN_PERIOD("l") "HAVING count(*) > 0"
 	}
 };
 

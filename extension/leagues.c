@@ -7,8 +7,8 @@
  * event, an achievement) fires lms.league_count_points() after it is inserted. The common case
  * is one index-keyed UPDATE of the learner's lms.league_members row of the row's week; the
  * first points of a week call lms.league_join() (SQL, 93_leagues.sql), which forms or fills a
- * cohort. Recalculation corrections are not counted (they re-score past events, the week
- * counts what was earned in it), nor rows dated before the previous week (a bulk import of
+ * cohort. Recalculation corrections are not counted (lms_reason_in_period: they re-score past
+ * events, the week counts what was earned in it), nor rows dated before the previous week (a bulk import of
  * history does not form leagues for weeks long gone).
  *
  * Exactly once per week, without stopping writers: every writer of a week holds that week's
@@ -31,9 +31,11 @@
 #include "tcop/pquery.h"
 #include "utils/timestamp.h"
 
+#include "leaderboard.h"
 #include "leagues.h"
 #include "lms.h"
 #include "plans.h"
+#include "rules.h"
 
 /* First advisory-lock key of a league week ('LMSW'); the second is the week's day number. */
 #define LEAGUE_WEEK_LOCK 1280136023
@@ -42,24 +44,23 @@ static SPIPlanPtr plan_count = NULL;
 static SPIPlanPtr plan_join = NULL;
 
 /*
- * The league week (and the boards' week) of an instant: the Monday, in UTC, of its calendar
- * week.
+ * The league week of an instant: the boards' week window (lms_window_period), named by its
+ * Monday in UTC.
  */
 DateADT
 lms_week_start(TimestampTz at)
 {
-	struct pg_tm tm;
-	fsec_t		fsec;
-	int			jd;
+	DateADT		start;
+	TimestampTz from,
+				to;
 
-	if (TIMESTAMP_NOT_FINITE(at) || timestamp2tm(at, NULL, &tm, &fsec, NULL, NULL) != 0)
+	if (TIMESTAMP_NOT_FINITE(at))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range"),
 				 errdetail("A league week needs a finite instant.")));
-	jd = date2j(tm.tm_year, tm.tm_mon, tm.tm_mday);
-	jd -= (j2day(jd) + 6) % 7;	/* back to Monday */
-	return jd - POSTGRES_EPOCH_JDATE;
+	lms_window_period(WIN_WEEK, at, &start, &from, &to);
+	return start;
 }
 
 PG_FUNCTION_INFO_V1(lms_league_week);
@@ -112,29 +113,6 @@ lms_league_lock(PG_FUNCTION_ARGS)
 				 errmsg("unknown league lock mode \"%s\"", how),
 				 errdetail("Modes are shared, try_shared and exclusive.")));
 	PG_RETURN_BOOL(true);
-}
-
-/*
- * A ledger reason whose points count for the league week: every one but recalculation
- * corrections, which re-score past events (the week counts what was earned in it).
- */
-static bool
-reason_counts(const char *reason)
-{
-	return strcmp(reason, "recalculation") != 0;
-}
-
-PG_FUNCTION_INFO_V1(lms_league_counts);
-
-/*
- * lms.league_counts(reason): the same rule for SQL (lms.league_rebuild).
- */
-Datum
-lms_league_counts(PG_FUNCTION_ARGS)
-{
-	char	   *reason = text_to_cstring(PG_GETARG_TEXT_PP(0));
-
-	PG_RETURN_BOOL(reason_counts(reason));
 }
 
 /*
@@ -199,7 +177,7 @@ lms_league_count_points(PG_FUNCTION_ARGS)
 	points = DatumGetInt32(column(td, "points", &isnull));
 	reason = TextDatumGetCString(column(td, "reason", &isnull));
 	at = DatumGetTimestampTz(column(td, "created_at", &isnull));
-	if (!reason_counts(reason))
+	if (!lms_reason_in_period(reason))
 		return PointerGetDatum(NULL);
 	week = lms_week_start(at);
 	if (week < lms_week_start(lms_now()) - 7)

@@ -181,7 +181,7 @@ step_complete(ProgressWrite *w, LmsScore *score, LmsCompletion *done)
 		lms_store_count_course_done(w->lesson.course_id);
 	}
 	lms_score_lesson_completed(w->in->user_id, w->lesson.course_id, w->in->lesson_id,
-							   w->lesson.points, score);
+							   w->lesson.kind, w->lesson.points, score);
 	if (done->course_completed)
 		lms_score_course_completed(w->in->user_id, w->lesson.course_id, score);
 }

@@ -64,7 +64,7 @@ lms_store_read_lesson(int64 lesson_id, Snapshot snap, LmsLessonFacts *out)
 		return false;
 	out->kind = TextDatumGetCString(lv[0]);
 	out->duration = ln[1] ? 0 : DatumGetInt32(lv[1]);
-	out->points = ln[2] ? 0 : DatumGetInt32(lv[2]);
+	out->points = ln[2] ? -1 : DatumGetInt32(lv[2]);
 	out->module_id = DatumGetInt64(lv[3]);
 	out->course_id = course_id;
 	out->published = !ln[5] && DatumGetBool(lv[5]);

@@ -15,7 +15,7 @@ typedef struct LmsLessonFacts
 {
 	char	   *kind;
 	int32		duration;
-	int32		points;
+	int32		points;			/* its author's, -1: its kind's point rule */
 	int64		module_id;
 	int64		course_id;
 	bool		published;

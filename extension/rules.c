@@ -150,6 +150,66 @@ lms_source_key_id(const char *kind, int64 user_id, int64 ref)
 	return psprintf("%s:" INT64_FORMAT ":" INT64_FORMAT, kind, user_id, ref);
 }
 
+/*
+ * The built-in reasons. 'recalculation' is a correction by lms.recalculate_points() (re-scoring
+ * past events under the rules in force), 'admin_correction' an admin's award or correction.
+ */
+static const char *const builtin_reasons[] = {
+	"lesson_completed", "quiz_passed", "quiz_perfect", "course_completed", "streak_bonus",
+	"achievement", "admin_correction", "recalculation"
+};
+
+bool
+lms_reason_builtin(const char *reason)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(builtin_reasons); i++)
+		if (strcmp(reason, builtin_reasons[i]) == 0)
+			return true;
+	return false;
+}
+
+/* [a-z][a-z0-9_]{0,63} */
+bool
+lms_reason_valid(const char *reason)
+{
+	size_t		n = strlen(reason),
+				i;
+
+	if (n < 1 || n > 64 || reason[0] < 'a' || reason[0] > 'z')
+		return false;
+	for (i = 1; i < n; i++)
+		if (!((reason[i] >= 'a' && reason[i] <= 'z') || (reason[i] >= '0' && reason[i] <= '9') || reason[i] == '_'))
+			return false;
+	return true;
+}
+
+bool
+lms_reason_custom(const char *reason)
+{
+	return lms_reason_valid(reason) && !lms_reason_builtin(reason);
+}
+
+bool
+lms_reason_activity(const char *reason)
+{
+	return strcmp(reason, "lesson_completed") == 0 || strcmp(reason, "quiz_passed") == 0 ||
+		strcmp(reason, "quiz_perfect") == 0 || strcmp(reason, "course_completed") == 0;
+}
+
+bool
+lms_reason_in_period(const char *reason)
+{
+	return strcmp(reason, "recalculation") != 0;
+}
+
+char *
+lms_event_key(int64 user_id, const char *key)
+{
+	return lms_source_key("event", user_id, key);
+}
+
 static Datum
 numeric_of(int32 v)
 {
@@ -225,4 +285,34 @@ lms_source_key_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(lms_source_key(text_to_cstring(PG_GETARG_TEXT_PP(0)),
 													PG_GETARG_INT64(1),
 													text_to_cstring(PG_GETARG_TEXT_PP(2)))));
+}
+
+/* lms.reason_is_valid(reason), lms.reason_is_custom(reason), lms.reason_in_period(reason) */
+PG_FUNCTION_INFO_V1(lms_reason_is_valid);
+Datum
+lms_reason_is_valid(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(lms_reason_valid(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+PG_FUNCTION_INFO_V1(lms_reason_is_custom);
+Datum
+lms_reason_is_custom(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(lms_reason_custom(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+PG_FUNCTION_INFO_V1(lms_reason_in_period_sql);
+Datum
+lms_reason_in_period_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(lms_reason_in_period(text_to_cstring(PG_GETARG_TEXT_PP(0))));
+}
+
+/* lms.event_source_key(user_id, key) */
+PG_FUNCTION_INFO_V1(lms_event_source_key);
+Datum
+lms_event_source_key(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(lms_event_key(PG_GETARG_INT64(0), text_to_cstring(PG_GETARG_TEXT_PP(1)))));
 }

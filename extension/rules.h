@@ -50,6 +50,24 @@ extern int64 lms_percent_hundredths(int64 part, int64 whole);
 /* The ledger's source key of an award: "<kind>:<user id>:<ref>" (palloc'd). */
 extern char *lms_source_key(const char *kind, int64 user_id, const char *ref);
 extern char *lms_source_key_id(const char *kind, int64 user_id, int64 ref);
+/* A custom event's key, event:<user id>:<the sender's key>; the sender's is at most this long. */
+#define LMS_EVENT_KEY_MAX 160
+extern char *lms_event_key(int64 user_id, const char *key);
+
+/*
+ * Ledger reasons. Built-in ones are written by the scoring code, the admin and the
+ * recalculation; a custom event (points from elsewhere: forum_post, live_session ...) is any
+ * other reason of the form [a-z][a-z0-9_]{0,63}.
+ */
+extern bool lms_reason_builtin(const char *reason);
+extern bool lms_reason_valid(const char *reason);
+extern bool lms_reason_custom(const char *reason);
+/* A learner's own activity: counts as their streak day. */
+extern bool lms_reason_activity(const char *reason);
+/* Counts for a period (week and month boards, the league week): all but recalculation corrections. */
+extern bool lms_reason_in_period(const char *reason);
+/* The same rule as an SQL condition on a ledger alias, for statements a 1.0 install runs too. */
+#define LMS_SQL_REASON_IN_PERIOD(alias) " " alias ".reason <> 'recalculation' "
 
 /* The progress write's input ranges: seconds 0 to 2^31-1, a percentage from 0 to 100. */
 #define LMS_SECONDS_MAX PG_INT32_MAX

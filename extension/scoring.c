@@ -30,14 +30,12 @@
 #include "direct.h"
 #include "lms.h"
 #include "plans.h"
+#include "point_rules.h"
 #include "rules.h"
 #include "scoring.h"
 
-#define STREAK_BONUS_POINTS 50
+/* The streak bonus comes on every 7th consecutive active day; how many points: point_rules.c. */
 #define STREAK_BONUS_EVERY 7
-#define COURSE_BONUS_POINTS 100
-#define QUIZ_PASS_POINTS 20
-#define QUIZ_PERFECT_POINTS 10
 
 /* Plans kept for the backend's lifetime. */
 static SPIPlanPtr plan_day = NULL;
@@ -49,8 +47,10 @@ static SPIPlanPtr plan_total = NULL;
 static SPIPlanPtr plan_course = NULL;
 static SPIPlanPtr plan_lessons = NULL;
 static SPIPlanPtr plan_achieve = NULL;
+static SPIPlanPtr plan_achieve_10 = NULL;
 static SPIPlanPtr plan_finish = NULL;
 static SPIPlanPtr plan_user = NULL;
+static SPIPlanPtr plan_reason_count = NULL;
 
 /* A date as YYYY-MM-DD, independent of DateStyle (it goes into source keys). */
 static void
@@ -151,6 +151,21 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	tvalues[4] = Int32GetDatum(points > 0 && strcmp(reason, "quiz_perfect") == 0 ? 1 : 0);
 	lms_exec_expect(plan_total, tvalues, NULL, false, 0, SPI_OK_UPDATE, "update the learner's total");
 
+	if (lms_reason_custom(reason))
+	{
+		/* the learner's count of this custom event, for reason_count achievements */
+		static const Oid rtypes[2] = {INT8OID, TEXTOID};
+		Datum		rvalues[2];
+
+		lms_plan(&plan_reason_count,
+				 "INSERT INTO lms.learner_reason_counts AS c (user_id, reason, events) VALUES ($1, $2, 1) "
+				 "ON CONFLICT (user_id, reason) DO UPDATE SET events = c.events + 1",
+				 2, rtypes);
+		rvalues[0] = Int64GetDatum(user_id);
+		rvalues[1] = CStringGetTextDatum(reason);
+		lms_exec_expect(plan_reason_count, rvalues, NULL, false, 0, SPI_OK_INSERT, "count the custom event");
+	}
+
 	if (course_id > 0)
 	{
 		Oid			ctypes[4] = {INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
@@ -202,18 +217,33 @@ evaluate_achievements(int64 user_id, LmsScore *score)
 	static const Oid types[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		values[2];
 	int			rounds;
+	SPIPlanPtr	plan;
 
-	lms_plan(&plan_achieve,
-			 "WITH g AS ("
-			 " INSERT INTO lms.user_achievements (user_id, achievement_id, awarded_at)"
-			 " SELECT s.user_id, a.id, $2 FROM lms.learner_scores s JOIN lms.achievements a"
-			 "   ON lms.criteria_value(s, a.kind) >= a.threshold"
-			 "  WHERE s.user_id = $1 AND NOT EXISTS (SELECT FROM lms.user_achievements ua"
-			 "        WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id)"
-			 " ON CONFLICT DO NOTHING RETURNING achievement_id)"
-			 " SELECT a.id, a.code, a.title, a.points FROM g JOIN lms.achievements a ON a.id = g.achievement_id"
-			 " ORDER BY a.id",
-			 2, types);
+	if (lms_schema_has("learner_reason_counts"))
+		plan = lms_plan(&plan_achieve,
+						"WITH g AS ("
+						" INSERT INTO lms.user_achievements (user_id, achievement_id, awarded_at)"
+						" SELECT s.user_id, a.id, $2 FROM lms.learner_scores s CROSS JOIN lms.achievements a"
+						"   LEFT JOIN lms.learner_reason_counts rc ON rc.user_id = s.user_id AND rc.reason = a.reason"
+						"  WHERE s.user_id = $1 AND lms.criteria_value(s, a.kind, rc.events) >= a.threshold"
+						"    AND NOT EXISTS (SELECT FROM lms.user_achievements ua"
+						"        WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id)"
+						" ON CONFLICT DO NOTHING RETURNING achievement_id)"
+						" SELECT a.id, a.code, a.title, a.points FROM g JOIN lms.achievements a ON a.id = g.achievement_id"
+						" ORDER BY a.id",
+						2, types);
+	else						/* a 1.0 install: no custom event counts */
+		plan = lms_plan(&plan_achieve_10,
+						"WITH g AS ("
+						" INSERT INTO lms.user_achievements (user_id, achievement_id, awarded_at)"
+						" SELECT s.user_id, a.id, $2 FROM lms.learner_scores s JOIN lms.achievements a"
+						"   ON lms.criteria_value(s, a.kind) >= a.threshold"
+						"  WHERE s.user_id = $1 AND NOT EXISTS (SELECT FROM lms.user_achievements ua"
+						"        WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id)"
+						" ON CONFLICT DO NOTHING RETURNING achievement_id)"
+						" SELECT a.id, a.code, a.title, a.points FROM g JOIN lms.achievements a ON a.id = g.achievement_id"
+						" ORDER BY a.id",
+						2, types);
 	values[0] = Int64GetDatum(user_id);
 	values[1] = TimestampTzGetDatum(lms_now());
 
@@ -225,7 +255,7 @@ evaluate_achievements(int64 user_id, LmsScore *score)
 		char	  **codes;
 		int32	   *pts;
 
-		lms_exec_expect(plan_achieve, values, NULL, false, 0, SPI_OK_SELECT, "evaluate achievements");
+		lms_exec_expect(plan, values, NULL, false, 0, SPI_OK_SELECT, "evaluate achievements");
 		n = SPI_processed;
 		if (n == 0)
 			return;
@@ -334,7 +364,7 @@ count_activity(int64 user_id, LmsScore *score)
 		char		date[16];
 
 		format_date(day, date, sizeof(date));
-		award(user_id, STREAK_BONUS_POINTS, "streak_bonus", lms_source_key("streak", user_id, date),
+		award(user_id, lms_point_rule("streak_bonus", 0), "streak_bonus", lms_source_key("streak", user_id, date),
 			  0, 0, NULL, score);
 	}
 	evaluate_achievements(user_id, score);
@@ -395,15 +425,19 @@ lms_score_activity(int64 user_id, LmsScore *score)
 
 /*
  * Hook: a lesson flipped to completed. The lesson counter moves even for a 0-point lesson;
- * the points go through the ledger under the key lesson:<user>:<lesson>.
+ * the points (the lesson's own, else its kind's rule: point_rules.c) go through the ledger
+ * under the key lesson:<user>:<lesson>.
  */
 void
-lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id, int32 points,
-						   LmsScore *score)
+lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id, const char *kind,
+						   int32 own_points, LmsScore *score)
 {
+	int32		points;
+
 	Oid			types[1] = {INT8OID};
 	Datum		values[1] = {Int64GetDatum(user_id)};
 	lms_spi_connect();
+	points = lms_lesson_points(kind, course_id, own_points);
 	ensure_scores_row(user_id);
 	lms_plan(&plan_lessons,
 			  "UPDATE lms.learner_scores SET lessons_completed = lessons_completed + 1 WHERE user_id = $1",
@@ -416,13 +450,15 @@ lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id, int3
 }
 
 /*
- * Hook: the learner's enrollment completed; the course bonus, once (course:<user>:<course>).
+ * Hook: the learner's enrollment completed; the course bonus (its rule), once
+ * (course:<user>:<course>).
  */
 void
 lms_score_course_completed(int64 user_id, int64 course_id, LmsScore *score)
 {
 	lms_spi_connect();
-	if (award(user_id, COURSE_BONUS_POINTS, "course_completed", lms_source_key_id("course", user_id, course_id),
+	if (award(user_id, lms_point_rule("course_completed", course_id), "course_completed",
+			  lms_source_key_id("course", user_id, course_id),
 			  course_id, course_id, NULL, score) != 0)
 		evaluate_achievements(user_id, score);
 	SPI_finish();
@@ -454,27 +490,14 @@ lms_score_finish(int64 user_id, LmsScore *score)
 	SPI_finish();
 }
 
-/* Reasons that are a learner's own activity and so count as a streak day. */
-static bool
-reason_is_activity(const char *reason)
-{
-	return strcmp(reason, "lesson_completed") == 0 || strcmp(reason, "quiz_passed") == 0 ||
-		strcmp(reason, "quiz_perfect") == 0 || strcmp(reason, "course_completed") == 0;
-}
-
-static bool
-reason_is_valid(const char *reason)
-{
-	return reason_is_activity(reason) || strcmp(reason, "streak_bonus") == 0 ||
-		strcmp(reason, "achievement") == 0 || strcmp(reason, "admin_correction") == 0;
-}
-
 PG_FUNCTION_INFO_V1(lms_award_points);
 
 /*
  * lms.award_points(user_id, points, reason, source_key, course_id DEFAULT NULL [, note]):
  * the SQL entry point of the ledger, for DBAs, the admin route and tests. Returns the ledger id
  * or NULL when the key was awarded before. A learner's own kind of award also counts the day.
+ * Any reason that is not built in is a custom event (rules.c): its key is the learner's
+ * (lms_event_key), so each event counts once per learner.
  */
 Datum
 lms_award_points(PG_FUNCTION_ARGS)
@@ -508,12 +531,27 @@ lms_award_points(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("points must not be zero"),
 				 errdetail("A ledger row records a change of score.")));
-	if (!reason_is_valid(reason))
+	if (!lms_reason_valid(reason))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown award reason \"%s\"", reason),
-				 errdetail("Reasons are lesson_completed, quiz_passed, quiz_perfect, course_completed, streak_bonus, achievement and admin_correction.")));
-	if (key[0] == '\0' || strlen(key) > 200)
+				 errmsg("invalid award reason \"%s\"", reason),
+				 errdetail("A reason is a built-in one or a custom event's: a lowercase letter, then up to 63 lowercase letters, digits or underscores.")));
+	if (strcmp(reason, "recalculation") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("award reason \"recalculation\" is reserved"),
+				 errdetail("Only lms.recalculate_points() writes recalculation corrections.")));
+	if (lms_reason_custom(reason))
+	{
+		/* a custom event: once per learner and source key, never in a built-in key's place */
+		if (key[0] == '\0' || strlen(key) > LMS_EVENT_KEY_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the source_key of a custom event must be 1 to %d characters", LMS_EVENT_KEY_MAX),
+					 errdetail("The source key names the event, so the learner gets its points once.")));
+		key = lms_event_key(user_id, key);
+	}
+	else if (key[0] == '\0' || strlen(key) > 200)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("source_key must be 1 to 200 characters"),
@@ -530,7 +568,7 @@ lms_award_points(PG_FUNCTION_ARGS)
 	lms_exec_expect(plan_user, values, NULL, false, 1, SPI_OK_SELECT, "look the user up");
 	if (SPI_processed == 0)
 		raise_unknown_user(user_id, "Points belong to an existing user.");
-	if (reason_is_activity(reason))
+	if (lms_reason_activity(reason))
 		count_activity(user_id, NULL);
 	id = award(user_id, points, reason, key, course_id, 0, note, NULL);
 	if (id != 0)
@@ -545,8 +583,9 @@ PG_FUNCTION_INFO_V1(lms_award_quiz);
 
 /*
  * lms.award_quiz(user_id, quiz_id, course_id, score, passed): called by the quiz attempt path
- * in its transaction. Counts the day; a pass earns 20 once per quiz, a 100 % score 10 more
- * once per quiz; returns what this call awarded, achievements included.
+ * in its transaction. Counts the day; a pass earns the quiz_passed rule once per quiz, a
+ * 100 % score the quiz_perfect rule once per quiz; returns what this call awarded,
+ * achievements included.
  */
 Datum
 lms_award_quiz(PG_FUNCTION_ARGS)
@@ -571,12 +610,12 @@ lms_award_quiz(PG_FUNCTION_ARGS)
 	count_activity(user_id, &s);
 	if (passed)
 	{
-		award(user_id, QUIZ_PASS_POINTS, "quiz_passed", lms_source_key_id("quiz_pass", user_id, quiz_id),
-			  course_id, quiz_id, NULL, &s);
+		award(user_id, lms_point_rule("quiz_passed", course_id), "quiz_passed",
+			  lms_source_key_id("quiz_pass", user_id, quiz_id), course_id, quiz_id, NULL, &s);
 		if (score_pct >= 100)
 		{
-			award(user_id, QUIZ_PERFECT_POINTS, "quiz_perfect", lms_source_key_id("quiz_perfect", user_id, quiz_id),
-				  course_id, quiz_id, NULL, &s);
+			award(user_id, lms_point_rule("quiz_perfect", course_id), "quiz_perfect",
+				  lms_source_key_id("quiz_perfect", user_id, quiz_id), course_id, quiz_id, NULL, &s);
 		}
 		evaluate_achievements(user_id, &s);
 	}

@@ -38,7 +38,7 @@ extern void lms_score_init(LmsScore *score);
 extern void lms_score_activity(int64 user_id, LmsScore *score);
 /* The caller guarantees each is reported once per (user, lesson) / (user, course). */
 extern void lms_score_lesson_completed(int64 user_id, int64 course_id, int64 lesson_id,
-									   int32 points, LmsScore *score);
+									   const char *kind, int32 own_points, LmsScore *score);
 extern void lms_score_course_completed(int64 user_id, int64 course_id, LmsScore *score);
 /* Fills total_points, level and streak for the answer. */
 extern void lms_score_finish(int64 user_id, LmsScore *score);

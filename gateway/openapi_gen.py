@@ -79,7 +79,9 @@ schemas = {
     "ModuleCreate": obj({"title": S, "position": I32}, ["title"]),
     "Lesson": obj({"id": I, "module_id": I, "course_id": I, "title": S,
                    "kind": {"type": "string", "enum": ["video", "text", "quiz"]},
-                   "position": I32, "duration_seconds": I32, "points": I32, "is_preview": B,
+                   "position": I32, "duration_seconds": I32,
+                   "points": dict(I32, description="what completing it earns: its own points, else its kind's point rule"),
+                   "points_source": {"type": "string", "enum": ["lesson", "rule"]}, "is_preview": B,
                    "is_published": B, "available_from": nullable(TS)},
                   ["id", "module_id", "course_id", "title", "kind", "position"]),
     "LessonProgress": nullable(obj({"watched_seconds": I32, "last_position_seconds": I32,
@@ -91,10 +93,12 @@ schemas = {
                                                     "progress": ref("LessonProgress")})]},
     "LessonCreate": obj({"title": S, "kind": {"type": "string", "enum": ["video", "text", "quiz"]},
                          "duration_seconds": I32, "video_playback_id": S, "content": S,
-                         "points": I32, "is_preview": B, "position": I32,
+                         "points": dict(nullable(I32), description="left out or null: the kind's point rule"),
+                         "is_preview": B, "position": I32,
                          "available_from": TS}, ["title", "kind"]),
     "LessonPatch": obj({"title": S, "duration_seconds": I32, "video_playback_id": S,
-                        "content": S, "points": I32, "is_preview": B, "is_published": B,
+                        "content": S, "points": dict(nullable(I32), description="null: the kind's point rule"),
+                        "is_preview": B, "is_published": B,
                         "position": I32, "available_from": nullable(TS)}),
     "Enrollment": obj({"id": I, "user_id": I, "course_id": I,
                        "status": {"type": "string", "enum": ["active", "completed", "dropped", "expired"]},
@@ -148,12 +152,18 @@ schemas = {
     "Achievement": obj({"code": S, "title": S, "description": S, "points": I32,
                         "criteria": ref("AchievementCriteria")}),
     "AchievementCriteria": obj({"kind": {"type": "string", "enum": [
-        "lessons_completed", "courses_completed", "streak_days", "points_total", "quiz_perfect"]},
-        "threshold": I32}, ["kind", "threshold"]),
+        "lessons_completed", "courses_completed", "streak_days", "points_total", "quiz_perfect", "reason_count"]},
+        "threshold": I32, "reason": {"type": "string", "description": "reason_count: the custom event counted"}},
+        ["kind", "threshold"]),
     "AchievementCreate": obj({"code": S, "title": S, "description": S, "points": I32,
                               "criteria": ref("AchievementCriteria")},
                              ["code", "title", "points", "criteria"]),
-    "PointsCreate": obj({"user_id": I, "points": I32, "reason": S, "course_id": I},
+    "PointsCreate": obj({"user_id": I, "points": I32,
+                         "reason": {"type": "string", "description": "without source_key: the admin's explanation (kept as the note of an "
+                                    "admin_correction); with source_key: a custom event's reason, [a-z][a-z0-9_]{0,63}, not a built-in one"},
+                         "course_id": I,
+                         "source_key": {"type": "string", "maxLength": 160, "description": "a custom event: the learner gets it once per source key (again: 200, the same entry)"},
+                         "note": {"type": "string", "maxLength": 500}},
                         ["user_id", "points", "reason"]),
     "Recompute": obj({"users": I32, "took_ms": N, "differences": I32}),
     "Leaderboard": obj({"board": S, "window": {"type": "string", "enum": ["all", "week", "month"]},
@@ -191,6 +201,19 @@ schemas = {
                         "gateway": ref("GatewayFigures"),
                         "leaderboards": obj({"generated_at": nullable(TS)})}),
 }
+# 1.1: point rules and their recalculation (docs/gamification.md)
+RULE = {"type": "string", "enum": ["course_completed", "lesson_quiz", "lesson_text", "lesson_video", "quiz_passed",
+                                    "quiz_perfect", "streak_bonus"]}
+schemas.update({
+    "PointRules": obj({"rules": arr(obj({"rule": RULE, "points": I32, "default": I32, "min": I32, "per_course": B,
+                                         "updated_at": nullable(TS)})),
+                       "course_overrides": arr(obj({"course_id": I, "rule": RULE, "points": I32, "updated_at": TS}))}),
+    "PointRulesPut": obj({"rules": {"type": "object", "additionalProperties": I32, "description": "rule -> points; a rule left out has its default"},
+                          "course_overrides": arr(obj({"course_id": I, "rule": RULE, "points": I32}, ["course_id", "rule", "points"]))}),
+    "RecalculateRequest": obj({"course_id": nullable(I)}),
+    "Recalculation": obj({"run": I, "course_id": nullable(I), "events": I, "corrections": I, "learners": I, "points": I,
+                          "took_ms": N}),
+})
 # 1.1: weekly leagues and groups (docs/gamification.md)
 ZONE = {"type": "string", "enum": ["promotion", "demotion"], "nullable": True}
 schemas.update({
@@ -414,6 +437,14 @@ route("GET", "/api/v1/admin/audit", "api_admin_audit", "The audit log, newest fi
       success=ok(200, ref("AuditPage"), "a cursor page", ["ETag"]), errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="admin")
 route("GET", "/api/v1/admin/performance", "api_admin_performance", "Database and gateway figures (admin)", A,
       success=ok(200, ref("Performance"), "figures", ["ETag"]), errors=["Unauthenticated", "Forbidden"], tag="admin")
+route("GET", "/api/v1/admin/gamification/rules", "api_admin_point_rules_get", "The point rules in force (admin)", A,
+      success=ok(200, ref("PointRules"), "rules and course overrides", ["ETag"]), errors=["Unauthenticated", "Forbidden"], tag="admin")
+route("PUT", "/api/v1/admin/gamification/rules", "api_admin_point_rules_put",
+      "Set the point rules exactly (admin): new events earn them at once; audit-logged", A, body="PointRulesPut",
+      success=ok(200, ref("PointRules"), "the rules in force"), errors=["BadRequest", "Unauthenticated", "Forbidden"], tag="admin")
+route("POST", "/api/v1/admin/gamification/recalculate", "api_admin_recalculate",
+      "Re-score past events under the rules in force, through ledger corrections (admin); optional body {course_id}", A,
+      success=ok(200, ref("Recalculation"), "what it corrected"), errors=["BadRequest", "Unauthenticated", "Forbidden", "NotFound"], tag="admin")
 route("GET", "/api/v1/leaderboards/groups", "api_leaderboard_groups",
       "The group ladder: groups ranked by average points per member (default) or total; with a token, me = the caller's groups", O,
       params=[P("window"), {"name": "rank_by", "in": "query", "schema": {"type": "string", "enum": ["average", "total"], "default": "average"}},

@@ -77,7 +77,7 @@ CREATE TABLE lms.lessons (
   kind text NOT NULL CHECK (kind IN ('video', 'text', 'quiz')),
   position int NOT NULL CHECK (position >= 1),
   duration_seconds int NOT NULL DEFAULT 0 CHECK (duration_seconds >= 0),
-  points int NOT NULL DEFAULT 10 CHECK (points BETWEEN 0 AND 100000),
+  points int CHECK (points BETWEEN 0 AND 100000),   -- its author's; NULL: its kind's point rule
   is_preview boolean NOT NULL DEFAULT false,
   is_published boolean NOT NULL DEFAULT true,
   available_from timestamptz,

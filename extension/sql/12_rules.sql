@@ -25,3 +25,17 @@ CREATE FUNCTION lms.level_for(points bigint) RETURNS int
 -- happen once ('lesson:7:42', 'achievement:7:first_lesson', 'streak:7:2026-03-02').
 CREATE FUNCTION lms.source_key(kind text, user_id bigint, ref text) RETURNS text
   AS 'MODULE_PATHNAME', 'lms_source_key_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- The point rules (point_rules.c): what each kind of event earns.
+-- The points of a rule for a course (NULL: every course): the course's own value, else the
+-- value for every course, else the default.
+CREATE FUNCTION lms.point_rule(rule text, course_id bigint DEFAULT NULL) RETURNS int
+  AS 'MODULE_PATHNAME', 'lms_point_rule_sql' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- A rule's default; NULL for a name that is not a rule.
+CREATE FUNCTION lms.point_rule_default(rule text) RETURNS int
+  AS 'MODULE_PATHNAME', 'lms_point_rule_default' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- What completing a lesson earns: its own points, or (NULL) its kind's rule for its course.
+CREATE FUNCTION lms.lesson_points(kind text, course_id bigint, points int) RETURNS int
+  AS 'MODULE_PATHNAME', 'lms_lesson_points_sql' LANGUAGE C STABLE PARALLEL SAFE;

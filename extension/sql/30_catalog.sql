@@ -47,13 +47,16 @@ RETURN pg_catalog.jsonb_build_object('id', m.id, 'course_id', m.course_id, 'titl
                                      'position', m.position);
 
 -- The contract's `lesson` object (without content, video_playback_id and progress, which only
--- GET /lessons/{id} and the authoring answers add).
+-- GET /lessons/{id} and the authoring answers add). points is what completing it earns: its
+-- author's (points_source 'lesson'), else its kind's point rule ('rule').
 CREATE FUNCTION lms.lesson_json(l lms.lessons) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN pg_catalog.jsonb_build_object(
   'id', l.id, 'module_id', l.module_id, 'course_id', l.course_id, 'title', l.title,
   'kind', l.kind, 'position', l.position, 'duration_seconds', l.duration_seconds,
-  'points', l.points, 'is_preview', l.is_preview, 'is_published', l.is_published,
+  'points', lms.lesson_points(l.kind, l.course_id, l.points),
+  'points_source', CASE WHEN l.points IS NULL THEN 'rule' ELSE 'lesson' END,
+  'is_preview', l.is_preview, 'is_published', l.is_published,
   'available_from', lms.iso(l.available_from));
 
 -- GET /courses lists published courses newest first: this index serves the filter and the order.
@@ -275,7 +278,9 @@ BEGIN
              'lessons', coalesce((
                 SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                          'id', l.id, 'title', l.title, 'position', l.position, 'kind', l.kind,
-                         'duration_seconds', l.duration_seconds, 'points', l.points,
+                         'duration_seconds', l.duration_seconds,
+                         'points', lms.lesson_points(l.kind, l.course_id, l.points),
+                         'points_source', CASE WHEN l.points IS NULL THEN 'rule' ELSE 'lesson' END,
                          'is_preview', l.is_preview, 'is_published', l.is_published,
                          'available_from', lms.iso(l.available_from))
                        ORDER BY l.position, l.id)

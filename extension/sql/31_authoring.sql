@@ -295,9 +295,12 @@ BEGIN
   END IF;
 
   IF body ? 'points' THEN
+    -- null: the lesson earns its kind's point rule (and follows it when an admin changes it)
     n := lms.authoring_int(body->'points', 0, 100000);
-    IF n IS NULL THEN
-      errors := errors || pg_catalog.jsonb_build_object('field', 'points', 'message', 'must be an integer between 0 and 100000');
+    IF pg_catalog.jsonb_typeof(body->'points') = 'null' THEN
+      l.points := NULL;
+    ELSIF n IS NULL THEN
+      errors := errors || pg_catalog.jsonb_build_object('field', 'points', 'message', 'must be null or an integer between 0 and 100000');
     ELSE
       l.points := n;
     END IF;
@@ -589,7 +592,7 @@ BEGIN
   IF b IS NULL THEN RETURN lms.invalid_body(); END IF;
 
   cur.duration_seconds := 0;
-  cur.points := 10;
+  cur.points := NULL;    -- its kind's point rule unless the body sets its own
   cur.is_preview := false;
   cur.is_published := true;
   inp := lms.lesson_input(b, cur);

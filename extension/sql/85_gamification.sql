@@ -8,9 +8,7 @@ CREATE TABLE lms.points_ledger (
   id bigserial PRIMARY KEY,
   user_id bigint NOT NULL REFERENCES lms.users ON DELETE CASCADE,
   points int NOT NULL CHECK (points <> 0),
-  reason text NOT NULL CHECK (reason IN ('lesson_completed', 'quiz_passed', 'quiz_perfect',
-                                         'course_completed', 'streak_bonus', 'achievement',
-                                         'admin_correction')),
+  reason text NOT NULL CHECK (lms.reason_is_valid(reason)),   -- built-in or a custom event (rules.c)
   source_key text NOT NULL UNIQUE CHECK (length(source_key) BETWEEN 1 AND 200),
   course_id bigint,                 -- the course the points count for (course boards), if any
   source_id bigint,                 -- lesson, quiz, course or achievement id
@@ -64,10 +62,13 @@ CREATE TABLE lms.achievements (
   description text NOT NULL DEFAULT '' CHECK (length(description) <= 2000),
   points int NOT NULL DEFAULT 0 CHECK (points BETWEEN 0 AND 100000),
   kind text NOT NULL CHECK (kind IN ('lessons_completed', 'courses_completed', 'streak_days',
-                                     'points_total', 'quiz_perfect')),
+                                     'points_total', 'quiz_perfect', 'reason_count')),
   threshold bigint NOT NULL CHECK (threshold >= 1),
   is_builtin boolean NOT NULL DEFAULT false,
-  created_at timestamptz NOT NULL DEFAULT lms.clock()
+  created_at timestamptz NOT NULL DEFAULT lms.clock(),
+  reason text,                      -- reason_count: the custom event counted
+  CONSTRAINT achievements_reason_check CHECK ((kind = 'reason_count') = (reason IS NOT NULL)
+                                              AND (reason IS NULL OR lms.reason_is_custom(reason)))
 );
 
 CREATE TABLE lms.user_achievements (
@@ -114,8 +115,9 @@ CREATE FUNCTION lms.award_quiz(user_id bigint, quiz_id bigint, course_id bigint,
 RETURNS int
   AS 'MODULE_PATHNAME', 'lms_award_quiz' LANGUAGE C VOLATILE STRICT;
 
--- The counter an achievement criterion compares with its threshold.
-CREATE FUNCTION lms.criteria_value(s lms.learner_scores, kind text) RETURNS bigint
+-- The counter an achievement criterion compares with its threshold; reason_events is the
+-- learner's lms.learner_reason_counts.events for the achievement's reason (callers join it).
+CREATE FUNCTION lms.criteria_value(s lms.learner_scores, kind text, reason_events bigint) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE kind
          WHEN 'lessons_completed' THEN s.lessons_completed
@@ -123,6 +125,7 @@ RETURN CASE kind
          WHEN 'streak_days' THEN s.longest_streak
          WHEN 'points_total' THEN s.total_points
          WHEN 'quiz_perfect' THEN s.quiz_perfects
+         WHEN 'reason_count' THEN reason_events   -- the learner's events of the achievement's reason
        END;
 
 -- Grant every achievement every learner qualifies for, set-based, with its points, until
@@ -142,8 +145,10 @@ BEGIN
       INSERT INTO lms.user_achievements (user_id, achievement_id, awarded_at)
       SELECT s.user_id, a.id, now_ts
         FROM lms.achievements a
-        JOIN lms.learner_scores s ON lms.criteria_value(s, a.kind) >= a.threshold
-       WHERE (only_achievement IS NULL OR a.id = only_achievement OR a.kind = 'points_total')
+        JOIN lms.learner_scores s ON true
+        LEFT JOIN lms.learner_reason_counts rc ON rc.user_id = s.user_id AND rc.reason = a.reason
+       WHERE lms.criteria_value(s, a.kind, rc.events) >= a.threshold
+         AND (only_achievement IS NULL OR a.id = only_achievement OR a.kind = 'points_total')
          AND NOT EXISTS (SELECT FROM lms.user_achievements ua
                           WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id)
       ON CONFLICT DO NOTHING
@@ -171,8 +176,8 @@ BEGIN
 END
 $$;
 
--- Rebuild totals, levels, per-course totals, counters, streaks and achievements from the
--- ledger, progress and active days; fix what disagreed; report how many learners disagreed
+-- Rebuild totals, levels, per-course totals, counters, custom event counts, streaks and
+-- achievements from the ledger, progress and active days; fix what disagreed; report how many learners disagreed
 -- (0 is the healthy answer); refresh the boards.
 CREATE FUNCTION lms.recompute_gamification(OUT users bigint, OUT differences bigint)
 RETURNS record
@@ -182,7 +187,7 @@ BEGIN
   -- writers wait while the scores are rebuilt (reads go on), so no award slips between the
   -- rebuild and its fix-up; writers lock only rows of these tables, after progress rows
   LOCK TABLE lms.points_ledger, lms.learner_scores, lms.course_scores, lms.streak_days,
-             lms.user_achievements IN EXCLUSIVE MODE;
+             lms.user_achievements, lms.learner_reason_counts IN EXCLUSIVE MODE;
 
   CREATE TEMP TABLE lms_recompute ON COMMIT DROP AS
   WITH led AS (
@@ -272,11 +277,32 @@ BEGIN
     RETURNING user_id)
   INSERT INTO lms_recompute_bad SELECT user_id FROM del UNION ALL SELECT user_id FROM ups;
 
+  -- custom event counts per learner and reason (reason_count achievements)
+  WITH want AS (
+    SELECT l.user_id, l.reason, count(*) AS events FROM lms.points_ledger l
+     WHERE lms.reason_is_custom(l.reason) GROUP BY l.user_id, l.reason),
+  bad AS (
+    SELECT coalesce(w.user_id, c.user_id) AS user_id, w.reason AS new_reason, c.reason AS old_reason, w.events
+      FROM want w FULL JOIN lms.learner_reason_counts c ON c.user_id = w.user_id AND c.reason = w.reason
+     WHERE w.user_id IS NULL OR c.user_id IS NULL OR w.events <> c.events),
+  del AS (
+    DELETE FROM lms.learner_reason_counts c USING bad b
+     WHERE b.new_reason IS NULL AND c.user_id = b.user_id AND c.reason = b.old_reason
+    RETURNING c.user_id),
+  ups AS (
+    INSERT INTO lms.learner_reason_counts (user_id, reason, events)
+    SELECT b.user_id, b.new_reason, b.events FROM bad b WHERE b.new_reason IS NOT NULL
+    ON CONFLICT (user_id, reason) DO UPDATE SET events = EXCLUDED.events
+    RETURNING user_id)
+  INSERT INTO lms_recompute_bad SELECT user_id FROM del UNION ALL SELECT user_id FROM ups;
+
   -- achievements a learner qualifies for but does not hold
   INSERT INTO lms_recompute_bad
   SELECT s.user_id FROM lms.achievements a
-    JOIN lms.learner_scores s ON lms.criteria_value(s, a.kind) >= a.threshold
-   WHERE NOT EXISTS (SELECT FROM lms.user_achievements ua
+    JOIN lms.learner_scores s ON true
+    LEFT JOIN lms.learner_reason_counts rc ON rc.user_id = s.user_id AND rc.reason = a.reason
+   WHERE lms.criteria_value(s, a.kind, rc.events) >= a.threshold
+     AND NOT EXISTS (SELECT FROM lms.user_achievements ua
                       WHERE ua.user_id = s.user_id AND ua.achievement_id = a.id);
   PERFORM lms.grant_qualifying_achievements();
 
@@ -301,7 +327,8 @@ CREATE FUNCTION lms.achievement_json(a lms.achievements) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN pg_catalog.jsonb_build_object(
   'code', a.code, 'title', a.title, 'description', a.description, 'points', a.points,
-  'criteria', pg_catalog.jsonb_build_object('kind', a.kind, 'threshold', a.threshold));
+  'criteria', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('kind', a.kind, 'threshold', a.threshold,
+                                                                          'reason', a.reason)));
 
 -- GET /gamification/me: one read of the learner's scores, achievements and ranks (C,
 -- api_gamification_me.c). VOLATILE: lms.user_rank may refresh a stale board.
@@ -389,9 +416,15 @@ BEGIN
     errs := errs || jsonb_build_object('field', 'criteria', 'message', 'must be an object {kind, threshold}');
   ELSE
     IF jsonb_typeof(crit->'kind') IS DISTINCT FROM 'string' OR crit->>'kind' NOT IN
-       ('lessons_completed', 'courses_completed', 'streak_days', 'points_total', 'quiz_perfect') THEN
+       ('lessons_completed', 'courses_completed', 'streak_days', 'points_total', 'quiz_perfect', 'reason_count') THEN
       errs := errs || jsonb_build_object('field', 'criteria.kind', 'message',
-        'must be lessons_completed, courses_completed, streak_days, points_total or quiz_perfect');
+        'must be lessons_completed, courses_completed, streak_days, points_total, quiz_perfect or reason_count');
+    ELSIF crit->>'kind' = 'reason_count' AND (jsonb_typeof(crit->'reason') IS DISTINCT FROM 'string'
+                                            OR NOT lms.reason_is_custom(crit->>'reason')) THEN
+      errs := errs || jsonb_build_object('field', 'criteria.reason', 'message',
+        'must be a custom event reason: [a-z][a-z0-9_]{0,63}, not a built-in one');
+    ELSIF crit->>'kind' <> 'reason_count' AND crit ? 'reason' THEN
+      errs := errs || jsonb_build_object('field', 'criteria.reason', 'message', 'is only for kind reason_count');
     END IF;
     thr := lms.json_bigint(crit->'threshold');
     IF thr IS NULL OR thr < 1 THEN
@@ -402,8 +435,9 @@ BEGIN
     RETURN lms.validation_failed(errs);
   END IF;
 
-  INSERT INTO lms.achievements (code, title, description, points, kind, threshold)
-  VALUES (b->>'code', btrim(b->>'title'), coalesce(b->>'description', ''), pts, crit->>'kind', thr)
+  INSERT INTO lms.achievements (code, title, description, points, kind, threshold, reason)
+  VALUES (b->>'code', btrim(b->>'title'), coalesce(b->>'description', ''), pts, crit->>'kind', thr,
+          crit->>'reason')
   ON CONFLICT (code) DO NOTHING
   RETURNING * INTO a;
   IF a.id IS NULL THEN
@@ -416,13 +450,17 @@ BEGIN
 END
 $$;
 
--- POST /admin/points: a correction (or gift) as a new ledger row; totals, level, boards follow.
+-- POST /admin/points: without source_key, a correction (or gift) as a new ledger row, reason
+-- being the admin's explanation (kept as the note). With source_key, a custom event from
+-- elsewhere (forum_post, live_session ...): reason is the event's kind (a custom reason), and
+-- the learner gets it once per source key: the same event again answers 200 with the entry
+-- already made. Totals, level, achievements, leagues and boards follow.
 CREATE FUNCTION lms.api_admin_points(token text, path text, query jsonb, body jsonb)
 RETURNS lms.api_response
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  req lms.request := lms.request(token, path, body, signed_in => true);
+  req lms.request := lms.request(token, path, body, signed_in => true, object => true);
   me lms.caller := req.who;
   b jsonb := req.body;
   errs jsonb := '[]';
@@ -430,15 +468,14 @@ DECLARE
   pts bigint;
   cid bigint;
   lid bigint;
+  event boolean;
   l lms.points_ledger;
 BEGIN
   IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
   IF me.role <> 'admin' THEN
     RETURN lms.forbidden();
   END IF;
-  IF b IS NULL THEN
-    RETURN lms.invalid_body();
-  END IF;
+  event := b ? 'source_key';
   uid := lms.json_bigint(b->'user_id');
   IF uid IS NULL OR uid < 1 THEN
     errs := errs || jsonb_build_object('field', 'user_id', 'message', 'must be a positive integer');
@@ -447,8 +484,20 @@ BEGIN
   IF pts IS NULL OR pts = 0 OR pts NOT BETWEEN -1000000 AND 1000000 THEN
     errs := errs || jsonb_build_object('field', 'points', 'message', 'must be a non-zero integer between -1000000 and 1000000');
   END IF;
-  IF jsonb_typeof(b->'reason') IS DISTINCT FROM 'string' OR length(btrim(b->>'reason')) NOT BETWEEN 1 AND 500 THEN
+  IF NOT event AND (jsonb_typeof(b->'reason') IS DISTINCT FROM 'string' OR length(btrim(b->>'reason')) NOT BETWEEN 1 AND 500) THEN
     errs := errs || jsonb_build_object('field', 'reason', 'message', 'must be a string of 1 to 500 characters');
+  END IF;
+  IF event THEN
+    IF jsonb_typeof(b->'reason') IS DISTINCT FROM 'string' OR NOT lms.reason_is_custom(b->>'reason') THEN
+      errs := errs || jsonb_build_object('field', 'reason', 'message',
+        'must be a custom event reason: [a-z][a-z0-9_]{0,63}, not a built-in one');
+    END IF;
+    IF jsonb_typeof(b->'source_key') IS DISTINCT FROM 'string' OR length(b->>'source_key') NOT BETWEEN 1 AND 160 THEN
+      errs := errs || jsonb_build_object('field', 'source_key', 'message', 'must be a string of 1 to 160 characters');
+    END IF;
+    IF b ? 'note' AND (jsonb_typeof(b->'note') IS DISTINCT FROM 'string' OR length(b->>'note') > 500) THEN
+      errs := errs || jsonb_build_object('field', 'note', 'message', 'must be a string of at most 500 characters');
+    END IF;
   END IF;
   IF b ? 'course_id' AND jsonb_typeof(b->'course_id') <> 'null' THEN
     cid := lms.json_bigint(b->'course_id');
@@ -466,16 +515,37 @@ BEGIN
     RETURN lms.not_found('Course');
   END IF;
 
-  lid := lms.award_points_noted(uid, pts::int, 'admin_correction', 'admin:' || gen_random_uuid(),
-                                cid, btrim(b->>'reason'));
+  IF event THEN
+    lid := lms.award_points_noted(uid, pts::int, b->>'reason', b->>'source_key', cid, b->>'note');
+    IF lid IS NULL THEN
+      -- sent before: the entry it made, once
+      SELECT * INTO l FROM lms.points_ledger x
+       WHERE x.source_key = lms.event_source_key(uid, b->>'source_key');
+      RETURN lms.ok(200, lms.ledger_entry_json(l));
+    END IF;
+  ELSE
+    lid := lms.award_points_noted(uid, pts::int, 'admin_correction', 'admin:' || gen_random_uuid(),
+                                  cid, btrim(b->>'reason'));
+  END IF;
   SELECT * INTO l FROM lms.points_ledger x WHERE x.id = lid;
-  PERFORM lms.audit(me.user_id, 'points.award', 'points_ledger', lid,
-                    jsonb_build_object('user_id', uid, 'points', pts, 'course_id', cid, 'reason', btrim(b->>'reason')));
-  RETURN lms.ok(201, jsonb_build_object(
-    'id', l.id, 'user_id', l.user_id, 'points', l.points, 'reason', l.reason, 'note', l.note,
-    'course_id', l.course_id, 'source_id', l.source_id, 'created_at', lms.iso(l.created_at)));
+  PERFORM lms.audit(me.user_id, CASE WHEN event THEN 'points.event' ELSE 'points.award' END, 'points_ledger', lid,
+                    jsonb_build_object('user_id', uid, 'points', pts, 'course_id', cid, 'reason', btrim(b->>'reason'))
+                    || CASE WHEN event THEN jsonb_build_object('source_key', b->>'source_key') ELSE '{}' END);
+  RETURN lms.ok(201, lms.ledger_entry_json(l));
 END
 $$;
+
+-- The admin route's ledger entry.
+CREATE FUNCTION lms.ledger_entry_json(l lms.points_ledger) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN pg_catalog.jsonb_build_object(
+  'id', l.id, 'user_id', l.user_id, 'points', l.points, 'reason', l.reason, 'note', l.note,
+  'course_id', l.course_id, 'source_id', l.source_id, 'created_at', lms.iso(l.created_at));
+
+-- The ledger key of a learner's custom event: event:<user id>:<the sender's source key>, so
+-- it is once per learner and source key, and cannot take a built-in award's key.
+CREATE FUNCTION lms.event_source_key(user_id bigint, source_key text) RETURNS text
+  AS 'MODULE_PATHNAME', 'lms_event_source_key' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- POST /admin/gamification/recompute
 CREATE FUNCTION lms.api_admin_recompute(token text, path text, query jsonb, body jsonb)

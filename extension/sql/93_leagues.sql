@@ -13,11 +13,6 @@ CREATE FUNCTION lms.league_week(at timestamptz) RETURNS date
 CREATE FUNCTION lms.league_lock(week date, how text) RETURNS boolean
   AS 'MODULE_PATHNAME', 'lms_league_lock' LANGUAGE C VOLATILE STRICT;
 
--- Whether a ledger reason's points count for the league week (all but recalculation
--- corrections, which re-score past events).
-CREATE FUNCTION lms.league_counts(reason text) RETURNS boolean
-  AS 'MODULE_PATHNAME', 'lms_league_counts' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
 -- True while the statement running is a COPY (pg_restore, a bulk load): the triggers that keep
 -- leagues and group ladders count no events then (the restored tables come back as dumped).
 CREATE FUNCTION lms.loading() RETURNS boolean
@@ -225,7 +220,7 @@ BEGIN
   SELECT l.user_id, wk, sum(l.points), max(l.created_at), min(l.created_at) FILTER (WHERE l.points > 0)
     FROM lms.points_ledger l JOIN lms.users u ON u.id = l.user_id
    WHERE l.created_at >= wk::timestamp AT TIME ZONE 'UTC' AND l.created_at < (wk + 7)::timestamp AT TIME ZONE 'UTC'
-     AND lms.league_counts(l.reason) AND u.status = 'active' AND u.leaderboard_visible
+     AND lms.reason_in_period(l.reason) AND u.status = 'active' AND u.leaderboard_visible
      AND NOT EXISTS (SELECT FROM lms.league_members m WHERE m.user_id = l.user_id AND m.week = wk)
    GROUP BY l.user_id
   HAVING bool_or(l.points > 0);

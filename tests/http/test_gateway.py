@@ -1008,6 +1008,55 @@ def leaderboards():
     expect_problem(api("GET", "/leaderboards/global?limit=1000"), 400)
 
 
+# ================================================================== point rules, custom events (1.1)
+
+@test
+def point_rules_and_recalculation():
+    admin, alice, alice_id = need("admin", "alice", "alice_id")
+    r = expect(api("GET", "/admin/gamification/rules", token=admin), 200)
+    rules = {x["rule"]: x for x in r.json()["rules"]}
+    check(rules["quiz_passed"]["default"] == 20 and "lesson_video" in rules, "rules %r" % rules)
+    expect_problem(api("GET", "/admin/gamification/rules", token=alice), 403, "forbidden")
+    bad = expect_problem(api("PUT", "/admin/gamification/rules", token=admin,
+                             body={"rules": {"quiz_perfect": 0, "nope": 1}}), 400, "validation_failed")
+    check({e["field"] for e in bad["errors"]} == {"rules.quiz_perfect", "rules.nope"}, "errors %r" % bad["errors"])
+    expect_problem(api("PUT", "/admin/gamification/rules", token=alice, body={"rules": {}}), 403, "forbidden")
+    before = expect(api("GET", "/gamification/me", token=alice), 200).json()["total_points"]
+    # every quiz pass is worth 5 more: past passes are re-scored by an explicit recalculation
+    current = {k: v["points"] for k, v in rules.items() if v["points"] != v["default"]}
+    current["quiz_passed"] = rules["quiz_passed"]["points"] + 5
+    put = expect(api("PUT", "/admin/gamification/rules", token=admin, body={"rules": current}), 200).json()
+    check({x["rule"]: x["points"] for x in put["rules"]}["quiz_passed"] == current["quiz_passed"], "put %r" % put)
+    rc = expect(api("POST", "/admin/gamification/recalculate", token=admin), 200).json()
+    check(rc["corrections"] >= 1 and rc["points"] >= 5, "recalculate %r" % rc)
+    after = expect(api("GET", "/gamification/me", token=alice), 200).json()["total_points"]
+    check(after >= before + 5, "alice's total %r -> %r" % (before, after))
+    again = expect(api("POST", "/admin/gamification/recalculate", token=admin), 200).json()
+    check(again["corrections"] == 0, "second recalculation %r" % again)
+    expect_problem(api("POST", "/admin/gamification/recalculate", token=admin, body={"course_id": 9223372036854775807}), 404, "not_found")
+    expect_problem(api("POST", "/admin/gamification/recalculate", token=alice), 403, "forbidden")
+    check(expect(api("POST", "/admin/gamification/recompute", token=admin), 200).json()["differences"] == 0, "recompute")
+    # back to the defaults, and the past with them
+    expect(api("PUT", "/admin/gamification/rules", token=admin, body={"rules": {}}), 200)
+    expect(api("POST", "/admin/gamification/recalculate", token=admin), 200)
+    check(expect(api("GET", "/gamification/me", token=alice), 200).json()["total_points"] == before, "back to the defaults")
+
+
+@test
+def custom_events_once_per_source_key():
+    admin, bob_id = need("admin", "bob_id")
+    body = {"user_id": bob_id, "points": 12, "reason": "forum_post", "source_key": "post-%s" % RUN}
+    first = expect(api("POST", "/admin/points", token=admin, body=body), 201).json()
+    check(first["reason"] == "forum_post" and first["points"] == 12, "event %r" % first)
+    second = expect(api("POST", "/admin/points", token=admin, body=body), 200).json()
+    check(second["id"] == first["id"], "the same event counted twice: %r" % second)
+    expect_problem(api("POST", "/admin/points", token=admin, body=dict(body, reason="quiz_passed")), 400, "validation_failed")
+    a = expect(api("POST", "/admin/achievements", token=admin, body={
+        "code": "poster_%s" % RUN, "title": "Poster", "points": 0,
+        "criteria": {"kind": "reason_count", "reason": "forum_post", "threshold": 1}}), 201).json()
+    check(a["criteria"] == {"kind": "reason_count", "reason": "forum_post", "threshold": 1} and a["granted"] >= 1, "achievement %r" % a)
+
+
 # ================================================================== leagues and group ladders (1.1)
 
 @test

@@ -45,7 +45,8 @@ SELECT pg_temp.score(:bob);
 SELECT points, reason, source_key FROM lms.points_ledger WHERE user_id = :bob ORDER BY id;
 -- bad awards
 SELECT pg_temp.err(format('SELECT lms.award_points(%s, 0, %L, %L)', :bob, 'quiz_passed', 'zero'));
-SELECT pg_temp.err(format('SELECT lms.award_points(%s, 5, %L, %L)', :bob, 'bribe', 'k'));
+SELECT pg_temp.err(format('SELECT lms.award_points(%s, 5, %L, %L)', :bob, 'Bribe!', 'k'));
+SELECT pg_temp.err(format('SELECT lms.award_points(%s, 5, %L, %L)', :bob, 'recalculation', 'k'));
 SELECT pg_temp.err(format('SELECT lms.award_points(%s, 5, %L, %L)', :bob, 'quiz_passed', ''));
 SELECT pg_temp.err(format('SELECT lms.award_points(%s, 5, %L, %L)', 999999, 'quiz_passed', 'k'));
 SELECT pg_temp.err(format('SELECT lms.award_points(%s, 5, %L, %L, -3)', :bob, 'quiz_passed', 'k'));

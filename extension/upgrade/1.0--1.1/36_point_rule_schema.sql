@@ -1,0 +1,1 @@
+../../sql/84_point_rule_schema.sql
