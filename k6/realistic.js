@@ -6,11 +6,14 @@
 //   admins 5 %        log in, list users, read the audit trail and the performance page
 // VUS (default 100) is the total; PROFILE shapes it (see lib/config.js). WATCH_STEPS (default
 // 12, i.e. one minute at 5 s) is how many progress writes one lesson takes from 0 to 100 %.
+// Sessions: pooled tokens (TOKENS_FILE for learners, STAFF_TOKENS_FILE for instructors and
+// admins), else real logins, which wait out a 429 by its Retry-After; a journey whose login still
+// failed pauses a think time before the next one, so a throttled run never spins.
 import { check, group, sleep } from 'k6';
 import { Counter, Trend } from 'k6/metrics';
 import {
-  INSTRUCTORS, ADMIN_EMAIL, PROGRESS_INTERVAL, PROGRESS_P95_MS, CATALOG_P95_MS, thresholds, shape, think, login, learnerSession,
-  instructorEmail, get, post, patch, json, pick,
+  INSTRUCTORS, ADMIN_EMAIL, PROGRESS_INTERVAL, PROGRESS_P95_MS, CATALOG_P95_MS, thresholds, shape, think, learnerSession,
+  staffSession, instructorEmail, get, post, patch, json, pick,
 } from './lib/config.js';
 
 const VUS = Number(__ENV.VUS || 100);
@@ -46,7 +49,7 @@ export function student() {
   const started = Date.now();
   // learners are spread over the accounts: VU v, iteration i -> learner (v * 7919 + i)
   const s = learnerSession(1 + ((__VU * 7919 + __ITER) % 1000003));
-  if (s === null) return;
+  if (s === null) { think(); return; }
   const tok = s.token;
 
   group('browse', () => {
@@ -140,8 +143,9 @@ export function student() {
 }
 
 export function instructor() {
-  const s = login(instructorEmail(1 + ((__VU + __ITER) % INSTRUCTORS)));
-  if (s === null) return;
+  const n = 1 + ((__VU + __ITER) % INSTRUCTORS);
+  const s = staffSession('instructor', n, instructorEmail(n));
+  if (s === null) { think(); return; }
   const mine = page(get('GET /courses', '/courses?mine=true&limit=20', s.token));
   check(mine, { 'instructor has courses': (m) => m.length > 0 });
   if (mine.length === 0) return;
@@ -164,8 +168,8 @@ export function instructor() {
 }
 
 export function admin() {
-  const s = login(ADMIN_EMAIL);
-  if (s === null) return;
+  const s = staffSession('admin', 1 + __ITER, ADMIN_EMAIL);
+  if (s === null) { think(); return; }
   check(get('GET /admin/users', `/admin/users?page=${1 + Math.floor(Math.random() * 5)}&limit=20`, s.token), { 'users 200': (x) => x.status === 200 });
   think();
   check(get('GET /admin/audit', '/admin/audit?limit=20', s.token), { 'audit 200': (x) => x.status === 200 });

@@ -20,8 +20,13 @@
 //                       learner "user_id<TAB>email<TAB>token<TAB>course_id<TAB>lesson,ids"; VUs then
 //                       reuse these tokens instead of logging in (the gateway limits logins per
 //                       client, see k6/README.md)
+//   STAFF_TOKENS_FILE   the same for instructors and admins (staff.tsv of pool.sh): one line each
+//                       "role<TAB>user_id<TAB>email<TAB>token<TAB>course_id<TAB>lesson,ids"
+//   LOGIN_WAIT          seconds a login or register may spend waiting out 429s (Retry-After)  90
+//   AUTH_P95_MS         p95 threshold of login and register (a bcrypt check each)          1000
 import http from 'k6/http';
 import { check, sleep } from 'k6';
+import { Counter } from 'k6/metrics';
 
 function num(name, dflt) {
   const v = __ENV[name];
@@ -50,6 +55,10 @@ export const ERROR_RATE = num('ERROR_RATE', 0.01);
 // room for a busier machine and still catches a regression long before the 200 ms contract.
 export const PROGRESS_P95_MS = num('PROGRESS_P95_MS', 50);
 export const CATALOG_P95_MS = num('CATALOG_P95_MS', 50);
+// Login and register cost a bcrypt check by design (tens of ms of CPU at cost 10): they get their
+// own p95 limit, and the general P95_MS applies to every other route.
+export const AUTH_P95_MS = num('AUTH_P95_MS', 1000);
+export const LOGIN_WAIT = num('LOGIN_WAIT', 90);
 
 // The optional token pool, read once in the init context (open() is only allowed there).
 export const TOKEN_POOL = (__ENV.TOKENS_FILE ? open(__ENV.TOKENS_FILE) : '')
@@ -62,6 +71,15 @@ export const TOKEN_POOL = (__ENV.TOKENS_FILE ? open(__ENV.TOKENS_FILE) : '')
       courseId: f[3] ? Number(f[3]) : null,
       lessonIds: f[4] ? f[4].split(',').map(Number) : [],
     };
+  });
+
+// The optional staff pool (instructors and admins), read the same way.
+export const STAFF_POOL = (__ENV.STAFF_TOKENS_FILE ? open(__ENV.STAFF_TOKENS_FILE) : '')
+  .split('\n')
+  .filter((l) => l.trim() !== '' && !l.startsWith('#'))
+  .map((l) => {
+    const f = l.split('\t');
+    return { role: f[0], userId: Number(f[1]), email: f[2], token: f[3], courseId: f[4] ? Number(f[4]) : null };
   });
 
 export const learnerEmail = (n) => `learner${n}@example.com`;
@@ -78,12 +96,31 @@ export function headers(token, extra = {}) {
   return h;
 }
 
+const AUTH_ROUTES = ['POST /auth/login', 'POST /auth/register'];
+
 // Request params: a metrics tag per route (the pattern, not the URL, so ids do not explode the
-// number of series) and, when given, the statuses that count as expected for http_req_failed.
+// number of series), a `kind` tag (auth: login and register, a bcrypt check each; api: the rest)
+// and, when given, the statuses that count as expected for http_req_failed. A request without a
+// token is sent with an empty cookie jar: the gateway also accepts the access_token cookie that
+// login sets, and an anonymous request must stay anonymous after the VU has logged in.
 export function params(route, token, expected) {
-  const p = { headers: headers(token), tags: { route } };
+  const p = { headers: headers(token), tags: { route, kind: AUTH_ROUTES.includes(route) ? 'auth' : 'api' } };
+  if (!token) p.jar = new http.CookieJar();
   if (expected) p.responseCallback = http.expectedStatuses(...expected);
   return p;
+}
+
+// Seconds to wait before retrying a 429: its Retry-After (delta-seconds or an HTTP date), else an
+// exponential backoff (1, 2, 4 ... 30 s) by attempt; plus up to a second of jitter so that VUs
+// throttled together do not all come back at the same instant.
+export function retryAfter(res, attempt = 0) {
+  const h = res.headers['Retry-After'] || res.headers['retry-after'];
+  let s = NaN;
+  if (h !== undefined) {
+    s = /^\s*\d+\s*$/.test(h) ? Number(h) : (Date.parse(h) - Date.now()) / 1000;
+  }
+  if (!Number.isFinite(s) || s < 0) s = Math.min(30, 2 ** attempt);
+  return s + Math.random();
 }
 
 export function json(res) {
@@ -106,9 +143,27 @@ export function patch(route, path, body, token, expected) {
   return http.patch(`${API}${path}`, JSON.stringify(body), params(route, token, expected));
 }
 
+// A login or register that waits out the gateway's limit: every 429 is followed by a pause of its
+// Retry-After (never a new attempt before it), and retried while the pauses so far stay under
+// LOGIN_WAIT seconds; then the 429 is returned (a 429 is an expected answer here, counted in
+// auth_throttled). `expected` lists the other statuses that are not failures.
+const authThrottled = new Counter('auth_throttled');
+export function authPost(route, path, body, expected = [200, 201]) {
+  let waited = 0;
+  for (let attempt = 0; ; attempt++) {
+    const res = post(route, path, body, null, expected.concat([429]));
+    if (res.status !== 429) return res;
+    authThrottled.add(1);
+    const wait = retryAfter(res, attempt);
+    sleep(wait);
+    waited += wait;
+    if (waited >= LOGIN_WAIT) return res;
+  }
+}
+
 // POST /auth/login; returns { token, user } or null (and fails a check).
 export function login(email, password = PASSWORD) {
-  const res = post('POST /auth/login', '/auth/login', { email, password });
+  const res = authPost('POST /auth/login', '/auth/login', { email, password });
   const body = json(res);
   const ok = check(res, {
     'login 200': (r) => r.status === 200,
@@ -127,6 +182,18 @@ export function learnerSession(n) {
   return login(learnerEmail(1 + ((n - 1) % LEARNERS)));
 }
 
+// An instructor's or the admin's session: the n-th pooled one of that role when STAFF_TOKENS_FILE
+// holds any (courseId: a published course of theirs), else a real login. null when the login
+// failed; the caller pauses before it tries again.
+export function staffSession(role, n, email) {
+  const mine = STAFF_POOL.filter((s) => s.role === role);
+  if (mine.length > 0) {
+    const t = mine[(n - 1) % mine.length];
+    return { token: t.token, user: { id: t.userId, email: t.email }, courseId: t.courseId };
+  }
+  return login(email);
+}
+
 export function pick(list) {
   return list[Math.floor(Math.random() * list.length)];
 }
@@ -135,7 +202,8 @@ export function pick(list) {
 export function thresholds(extra = {}) {
   return Object.assign(
     {
-      http_req_duration: [`p(95)<${P95_MS}`],
+      'http_req_duration{kind:api}': [`p(95)<${P95_MS}`],
+      'http_req_duration{kind:auth}': [`p(95)<${AUTH_P95_MS}`],
       http_req_failed: [`rate<${ERROR_RATE}`],
       checks: ['rate>0.99'],
     },

@@ -58,7 +58,16 @@ export default { check, sleep, group, fail };
 fs.writeFileSync(path.join(stubs, 'http.js'), `
 const S = globalThis.__k6stub;
 function request(method, url, body, params) { return S.request(method, url, body, params || {}); }
+// the stand-in sends no cookies at all (curl without a jar), so every jar is an empty one
+class CookieJar {
+  cookiesForURL() { return {}; }
+  set() {}
+  clear() {}
+  delete() {}
+}
 const http = {
+  CookieJar,
+  cookieJar: () => new CookieJar(),
   get: (url, params) => request('GET', url, null, params),
   head: (url, params) => request('HEAD', url, null, params),
   del: (url, body, params) => request('DELETE', url, body, params),
@@ -72,7 +81,8 @@ const http = {
   setResponseCallback: () => {},
 };
 export default http;
-export const { get, post, put, patch, del, request: req, batch, expectedStatuses, setResponseCallback } = http;
+export const { get, post, put, patch, del, request: req, batch, expectedStatuses, setResponseCallback, cookieJar } = http;
+export { CookieJar };
 `);
 fs.writeFileSync(path.join(stubs, 'metrics.js'), `
 const S = globalThis.__k6stub;
@@ -117,6 +127,7 @@ const stub = {
     if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new Error('http: bad url ' + url);
     if (body !== null && body !== undefined && typeof body !== 'string') throw new Error('http: body must be a string (JSON.stringify it)');
     if (params.tags && typeof params.tags.route !== 'string') throw new Error('http: route tag missing');
+    if (params.jar !== undefined && !(params.jar && typeof params.jar.cookiesForURL === 'function')) throw new Error('http: jar must be a CookieJar');
     this.requests++;
     if (!liveUrl) return fakeResponse(200, '{}', {});
     return curl(method, url, body, params);

@@ -5,7 +5,9 @@
 #     the gamification recompute checked by the generator itself)
 #  2. gateway/lms-gateway on a free 127.0.0.1 port, connected as lms_gateway
 #  3. the k6 scenarios: loaded under every profile by tests/loadtest/k6_syntax.mjs, then one
-#     real pass of each through its curl stand-in (--live)
+#     real pass of each through its curl stand-in (--live); then on real k6 (k6_real.sh) when a
+#     k6 binary is at hand: $K6, k6 on PATH, or ../shared/tools/k6 beside the checkout
+#     (otherwise it says "skipped")
 #  4. a 3-second wrk run of each scenario of bench/loadtest/ (zero unexpected statuses,
 #     exactly SEATS enrollments in the spike)
 #  5. the counters still agree with their rows after all that traffic
@@ -70,6 +72,22 @@ if command -v node >/dev/null; then
     "$(grep FAILED "$work/k6.log" | head -5 | tr '\n' ' ')"
 else
   result "k6 scripts" 1 "node is not installed (Debian package nodejs)"
+fi
+
+# 3b. real k6
+k6=${K6:-$(command -v k6 || true)}
+[ -n "$k6" ] || [ ! -x "$root/../shared/tools/k6" ] || k6=$root/../shared/tools/k6
+if [ -n "$k6" ] && [ -x "$k6" ]; then
+  PGDATABASE=$db LMS_GATEWAY_BIN=$gateway_bin tests/loadtest/k6_real.sh "$k6" "$base" "$work/k6" >"$work/k6-real.log" 2>&1
+  while IFS= read -r line; do
+    case "$line" in
+      "ok     "*) result "${line#ok     }" 0 ;;
+      "FAILED "*) result "${line#FAILED }" 1 ;;
+    esac
+  done <"$work/k6-real.log"
+  grep -qE '^(ok|FAILED) ' "$work/k6-real.log" || result "k6 on real k6" 1 "$(tail -3 "$work/k6-real.log" | tr '\n' ' ')"
+else
+  echo "skipped real k6: no k6 binary (set K6=/path/to/k6, or put k6 on PATH or at ../shared/tools/k6)"
 fi
 
 # 4. wrk, 3 s per scenario
