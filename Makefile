@@ -4,7 +4,9 @@
 #   make installcheck        pg_regress against a running server (PGHOST/PGPORT/PGUSER)
 #   make test                every suite on a private throwaway cluster; ends "N passed, M failed"
 #   make demo / make stop    the embedded default: private cluster, demo data, gateway on localhost
-#   make bench               benchmarks that print figures
+#   make bench               benchmarks that print figures (make bench-side_by_side: against the
+#                            Node peer; make bench-profile: where each request's time goes)
+#   make charts              the SVG charts of docs/performance.md from docs/charts/*.tsv
 #   make soak                the realistic mix for SOAK s (default 1800) with PostgreSQL restarts
 #   make conformance         ADL's xAPI conformance suite against the LRS (1.0.3 and 2.0.0)
 
@@ -65,7 +67,7 @@ $(OBJS): $(wildcard extension/*.h)
 
 # The gateway has its own Makefile; it is built and installed with the extension.
 all: gateway
-.PHONY: gateway install-gateway test demo stop bench soak conformance
+.PHONY: gateway install-gateway test demo stop bench soak conformance charts
 gateway:
 	@if [ -f gateway/Makefile ]; then $(MAKE) -C gateway; fi
 
@@ -94,6 +96,10 @@ conformance:
 
 bench-%:
 	bench/$*.sh
+
+# The SVG charts of docs/performance.md from the measured data files in docs/charts/.
+charts:
+	bench/charts.sh
 
 # Load tests (issue 5): `make bench-data SCALE=tiny|small|medium|large` generates data into the
 # database named by PG* (default lms_bench); `make loadtest SCENARIO=...` runs a wrk scenario of

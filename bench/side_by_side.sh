@@ -20,7 +20,8 @@
 #
 # Settings (environment): SBS_WORK (default /tmp/lms-side-by-side), PEERS (../shared/peers),
 # HARNESS (../shared/bench), LMS_PORT (8083), PEER_PORT (8002), PEER_PG_PORT (55434),
-# PEER_REDIS_PORT (56380), LIMIT_ROUNDS (3); any argument goes to compare as it is, e.g.
+# PEER_REDIS_PORT (56380), LIMIT_ROUNDS (3), CHART_DATA (a folder, e.g. docs/charts: the run's
+# side_by_side.tsv is copied there for `make charts`); any argument goes to compare as it is, e.g.
 #   bench/side_by_side.sh --scenarios leaderboard,gamification_me --rounds 5
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -115,3 +116,4 @@ for path in /ready /health; do
 done
 uptime >"$out/uptime-after.txt"
 python3 "$here/side_by_side_report.py" "$out" "$command_line" | tee "$out/summary.txt"
+if [ -n "${CHART_DATA:-}" ]; then cp "$out/side_by_side.tsv" "$CHART_DATA/" && echo "chart data: $CHART_DATA/side_by_side.tsv (then: make charts)"; fi

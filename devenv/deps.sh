@@ -13,6 +13,7 @@ packages=(
   chromium
   pgbouncer graphviz
   pgbackrest prometheus prometheus-postgres-exporter prometheus-node-exporter
+  gnuplot-nox valgrind
 )
 
 missing=()

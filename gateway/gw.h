@@ -301,6 +301,11 @@ void xapi_serve(struct req *r, int route, const char *body, size_t body_len);
 void stream_serve(struct req *r, int route, const char *token, const char *arg, const char *query);
 int http_library_error(struct mg_connection *conn, int status, const char *msg);
 
+/* ---------------------------------------------------------------- gzip (gzip.c) */
+
+void gz_init(void);
+unsigned char *gz_body(int route, const char *in, size_t n, size_t *outlen);
+
 /* ---------------------------------------------------------------- static pages (pages.c) */
 
 int pages_init(const char *dir, char *err, size_t errsz);

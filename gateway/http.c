@@ -26,22 +26,45 @@
 
 static unsigned long access_counter;
 
-/* A fresh request id: 32 hex digits from the kernel's random source. */
+/* splitmix64: the next value of a 64-bit generator state. */
+static uint64_t
+splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/*
+ * A fresh request id: 32 hex digits. Each thread seeds a 128-bit counter-based generator once
+ * from the kernel's random source and steps it per request (a getrandom call per request was a
+ * seventh of the gateway's system calls); ids only need to be unique, not secret.
+ */
 static void
 new_request_id(char *out)
 {
+    static __thread uint64_t state[2];
+    static __thread int seeded;
     unsigned char rnd[16];
     static const char hex[] = "0123456789abcdef";
+    uint64_t a, b;
 
-    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
-        struct timespec t;
+    if (!seeded) {
+        if (getrandom(state, sizeof(state), 0) != (ssize_t)sizeof(state)) {
+            struct timespec t;
 
-        clock_gettime(CLOCK_REALTIME, &t);
-        uint64_t h = hash64(&t, sizeof(t)) ^ (uint64_t)(uintptr_t)out;
-        memcpy(rnd, &h, 8);
-        h = hash64(&h, 8);
-        memcpy(rnd + 8, &h, 8);
+            clock_gettime(CLOCK_REALTIME, &t);
+            state[0] = hash64(&t, sizeof(t)) ^ (uint64_t)(uintptr_t)out;
+            state[1] = hash64(&state[0], 8) ^ (uint64_t)(uintptr_t)&seeded;
+        }
+        seeded = 1;
     }
+    a = splitmix64(&state[0]);
+    b = splitmix64(&state[1]);
+    memcpy(rnd, &a, 8);
+    memcpy(rnd + 8, &b, 8);
     for (int i = 0; i < 16; i++) {
         out[2 * i] = hex[rnd[i] >> 4];
         out[2 * i + 1] = hex[rnd[i] & 15];

@@ -158,6 +158,11 @@ open_connection(struct pool *p, int i)
     PQclear(res);
     for (int r = 0; gw_cfg.prepare && r < gw_nroutes && r < GW_MAX_ROUTES; r++)
         p->c[i].prepared[r] = (unsigned char)prepare_route(conn, r);
+    /* /ready: one trivial prepared statement, the cheapest round trip a route can make */
+    if (gw_cfg.prepare) {
+        res = PQprepare(conn, "ready", "SELECT 1", 0, NULL);
+        PQclear(res);
+    }
     if (PQstatus(conn) != CONNECTION_OK) {
         PQfinish(conn);
         return NULL;
@@ -715,7 +720,7 @@ pool_result_free(struct exec_result *res)
     res->body = NULL;
 }
 
-/* /ready: does the primary answer a trivial query right now? */
+/* /ready: does the primary answer a trivial prepared query right now? */
 int
 pool_ping(void)
 {
@@ -724,7 +729,8 @@ pool_ping(void)
 
     if (i < 0)
         return 0;
-    res = PQexec(primary.c[i].conn, "SELECT 1");
+    res = gw_cfg.prepare ? PQexecPrepared(primary.c[i].conn, "ready", 0, NULL, NULL, NULL, 0)
+                         : PQexec(primary.c[i].conn, "SELECT 1");
     ok = PQresultStatus(res) == PGRES_TUPLES_OK;
     PQclear(res);
     release(&primary, i, !ok);

@@ -20,23 +20,11 @@
 
 #define GZIP_MIN 1024
 
-static pthread_key_t zkey;
-
-/* Free a worker thread's cached deflate stream when the thread ends. */
-static void
-zstream_free(void *p)
-{
-    if (p) {
-        deflateEnd((z_stream *)p);
-        free(p);
-    }
-}
-
-/* One-time setup of the per-thread compressor cache. */
+/* One-time setup of the per-thread compressor state (gzip.c). */
 void
 respond_init(void)
 {
-    pthread_key_create(&zkey, zstream_free);
+    gz_init();
 }
 
 /* Milliseconds since the request arrived (X-Response-Time, metrics, access log). */
@@ -50,39 +38,47 @@ respond_elapsed_ms(const struct req *r)
 }
 
 /*
- * gzip `in` with the thread's cached deflate stream (allocated once per thread that ever
- * compresses, reset between uses). Returns a malloc'd buffer or NULL when not worth it.
+ * The Date header's value for now: formatted once per second per thread (strftime and gmtime
+ * cost more than the rest of the headers together).
  */
-static unsigned char *
-gzip_body(const char *in, size_t n, size_t *outlen)
+static const char *
+date_now(void)
 {
-    z_stream *zs = pthread_getspecific(zkey);
-    uLong bound;
-    unsigned char *out;
+    static __thread time_t at = -1;
+    static __thread char text[40];
+    time_t now = time(NULL);
 
-    if (!zs) {
-        zs = calloc(1, sizeof(*zs));
-        if (!zs || deflateInit2(zs, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-            free(zs);
-            return NULL;
-        }
-        pthread_setspecific(zkey, zs);
-    } else
-        deflateReset(zs);
-    bound = deflateBound(zs, (uLong)n);
-    out = malloc(bound);
-    if (!out)
-        return NULL;
-    zs->next_in = (Bytef *)(uintptr_t)in;
-    zs->avail_in = (uInt)n;
-    zs->next_out = out;
-    zs->avail_out = (uInt)bound;
-    if (deflate(zs, Z_FINISH) != Z_STREAM_END || zs->total_out >= n) {
-        free(out);
-        return NULL;
+    if (now != at) {
+        struct tm tm;
+
+        gmtime_r(&now, &tm);
+        strftime(text, sizeof(text), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        at = now;
     }
-    *outlen = zs->total_out;
-    return out;
+    return text;
+}
+
+/* Append a non-negative integer in decimal (headers are written without printf). */
+static void
+sb_uint(struct sbuf *b, unsigned long long v)
+{
+    char d[24];
+    int i = sizeof(d);
+
+    do {
+        d[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    sb_append(b, d + i, sizeof(d) - (size_t)i);
+}
+
+/* "Name: value\r\n" */
+static void
+sb_header(struct sbuf *b, const char *name, const char *value)
+{
+    sb_puts(b, name);
+    sb_puts(b, value);
+    sb_puts(b, "\r\n");
 }
 
 /*
@@ -96,27 +92,31 @@ respond(struct req *r, int status, const char *ctype, const char *body, size_t l
     struct sbuf b = {0};
     unsigned char *gz = NULL;
     size_t gzlen = 0;
-    char date[64];
-    time_t now = time(NULL);
-    struct tm tm;
     int no_body = status == 204 || status == 304;
     int chunked = len == HTTP_CHUNKED;   /* the body follows as chunks (stream.c) */
+    long long us;
 
     if (no_body || chunked)
         len = 0;
     if (compressible && len >= GZIP_MIN && accepts_gzip(mg_get_header(r->conn, "Accept-Encoding")))
-        gz = gzip_body(body, len, &gzlen);
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        gz = gz_body(r->metric_route, body, len, &gzlen);
     sb_reserve(&b, 512 + (gz ? gzlen : len));
-    sb_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, lms_status_title(status), date);
+    sb_puts(&b, "HTTP/1.1 ");
+    sb_uint(&b, (unsigned)status);
+    sb_puts(&b, " ");
+    sb_puts(&b, lms_status_title(status));
+    sb_puts(&b, "\r\n");
+    sb_header(&b, "Date: ", date_now());
     if (!no_body) {
         if (ctype)
-            sb_printf(&b, "Content-Type: %s\r\n", ctype);
+            sb_header(&b, "Content-Type: ", ctype);
         if (chunked)
             sb_puts(&b, "Transfer-Encoding: chunked\r\n");
-        else
-            sb_printf(&b, "Content-Length: %zu\r\n", gz ? gzlen : len);
+        else {
+            sb_puts(&b, "Content-Length: ");
+            sb_uint(&b, gz ? gzlen : len);
+            sb_puts(&b, "\r\n");
+        }
     }
     if (gz)
         sb_puts(&b, "Content-Encoding: gzip\r\n");
@@ -124,10 +124,17 @@ respond(struct req *r, int status, const char *ctype, const char *body, size_t l
         sb_puts(&b, r->cors_origin && strcmp(gw_cfg.cors_origin, "*") != 0
                         ? "Vary: Accept-Encoding, Authorization, Cookie, Origin\r\n"
                         : "Vary: Accept-Encoding, Authorization, Cookie\r\n");
-    sb_printf(&b, "X-Request-Id: %s\r\nX-Response-Time: %.3fms\r\n", r->request_id,
-              respond_elapsed_ms(r));
+    sb_header(&b, "X-Request-Id: ", r->request_id);
+    sb_puts(&b, "X-Response-Time: ");
+    us = (long long)(respond_elapsed_ms(r) * 1000.0 + 0.5);
+    if (us < 0)
+        us = 0;
+    sb_uint(&b, (unsigned long long)us / 1000);
+    sb_puts(&b, us % 1000 < 10 ? ".00" : us % 1000 < 100 ? ".0" : ".");
+    sb_uint(&b, (unsigned long long)us % 1000);
+    sb_puts(&b, "ms\r\n");
     if (r->cors_origin) {
-        sb_printf(&b, "Access-Control-Allow-Origin: %s\r\n", r->cors_origin);
+        sb_header(&b, "Access-Control-Allow-Origin: ", r->cors_origin);
         if (strcmp(r->cors_origin, "*") != 0)
             sb_puts(&b, "Access-Control-Allow-Credentials: true\r\n");
         sb_puts(&b, "Access-Control-Expose-Headers: X-Request-Id, X-Response-Time, ETag, "

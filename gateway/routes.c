@@ -7,6 +7,7 @@
  * the caching rules (http.c) and `lms-gateway --routes` all come from it, and the HTTP suite
  * checks that gateway/openapi.json lists exactly these routes.
  */
+#include <pthread.h>
 #include <string.h>
 #include <stdio.h>
 
@@ -105,59 +106,87 @@ const struct route gw_routes[] = {
 };
 
 const int gw_nroutes = (int)(sizeof(gw_routes) / sizeof(gw_routes[0]));
+_Static_assert(sizeof(gw_routes) / sizeof(gw_routes[0]) <= GW_MAX_ROUTES, "more routes than GW_MAX_ROUTES");
 
 /*
- * Compare one path segment with one pattern segment. A pattern segment "{...}" matches any
- * non-empty segment; returns 2 for a literal match, 1 for a parameter, 0 for no match.
+ * The patterns cut into segments once (the first route_match): matching a request then compares
+ * its segments with those of the patterns of the same length, instead of re-scanning every
+ * pattern with strchr for every request (12,000 instructions a request by callgrind, a quarter
+ * of the gateway's own work on GET /gamification/me).
  */
+#define MAX_SEGS 8
+
+struct seg {
+    const char *p;
+    size_t len;
+    int param;             /* "{...}": any non-empty segment */
+};
+
+static struct {
+    int n;                 /* segments, or -1 when the pattern has more than MAX_SEGS */
+    struct seg s[MAX_SEGS];
+} pat[GW_MAX_ROUTES];
+static pthread_once_t pat_once = PTHREAD_ONCE_INIT;
+
+/* Cut "/a/b/{id}" into its segments; returns how many, or -1 past max or when malformed. */
 static int
-segment_match(const char *pat, size_t plen, const char *seg, size_t slen)
+split(const char *path, size_t len, struct seg *out, int max)
 {
-    if (plen >= 2 && pat[0] == '{')
-        return slen > 0 ? 1 : 0;
-    return (plen == slen && memcmp(pat, seg, slen) == 0) ? 2 : 0;
+    size_t i = 0;
+    int n = 0;
+
+    if (len == 0 || path[0] != '/')
+        return -1;
+    while (i < len && path[i] == '/') {
+        size_t start = ++i;
+
+        while (i < len && path[i] != '/')
+            i++;
+        if (n == max)
+            return -1;
+        out[n].p = path + start;
+        out[n].len = i - start;
+        out[n].param = out[n].len >= 2 && path[start] == '{';
+        n++;
+    }
+    return n;
+}
+
+static void
+cut_patterns(void)
+{
+    for (int i = 0; i < gw_nroutes && i < GW_MAX_ROUTES; i++)
+        pat[i].n = split(gw_routes[i].pattern, strlen(gw_routes[i].pattern), pat[i].s, MAX_SEGS);
 }
 
 /*
- * Match a whole path against one pattern. Returns -1 for no match, else the number of
+ * Match a request's segments against route i. Returns -1 for no match, else the number of
  * literal segments (so that a literal route wins over a parameter one), and stores the
  * parameter segment's position.
  */
 static int
-pattern_match(const char *pattern, const char *path, size_t pathlen,
-              const char **argp, size_t *arglen)
+pattern_match(int i, const struct seg *req, int n, const char **argp, size_t *arglen)
 {
-    const char *p = pattern, *s = path, *send = path + pathlen;
     int literals = 0;
 
     *argp = NULL;
     *arglen = 0;
-    if (pathlen == 0 || *s != '/')
+    if (pat[i].n != n)
         return -1;
-    while (*p == '/' && s < send && *s == '/') {
-        const char *pe, *se;
-        int r;
+    for (int k = 0; k < n; k++) {
+        const struct seg *ps = &pat[i].s[k];
 
-        p++;
-        s++;
-        pe = strchr(p, '/');
-        if (!pe)
-            pe = p + strlen(p);
-        se = memchr(s, '/', (size_t)(send - s));
-        if (!se)
-            se = send;
-        r = segment_match(p, (size_t)(pe - p), s, (size_t)(se - s));
-        if (r == 0)
-            return -1;
-        if (r == 1) {
-            *argp = s;
-            *arglen = (size_t)(se - s);
-        } else
+        if (ps->param) {
+            if (req[k].len == 0)
+                return -1;
+            *argp = req[k].p;
+            *arglen = req[k].len;
+        } else if (ps->len == req[k].len && memcmp(ps->p, req[k].p, ps->len) == 0)
             literals++;
-        p = pe;
-        s = se;
+        else
+            return -1;
     }
-    return (*p == '\0' && s == send) ? literals : -1;
+    return literals;
 }
 
 /*
@@ -168,19 +197,24 @@ pattern_match(const char *pattern, const char *path, size_t pathlen,
 int
 route_match(const char *method, const char *path, size_t pathlen, struct match *m)
 {
-    int best = -1, best_literals = -1, any = 0;
+    int best = -1, best_literals = -1, any = 0, n;
     const char *best_arg = NULL;
     size_t best_arglen = 0;
+    struct seg req[MAX_SEGS];
 
     m->route = -1;
     m->arg[0] = '\0';
     m->allow[0] = '\0';
     if (strcmp(method, "HEAD") == 0)
         method = "GET";
-    for (int i = 0; i < gw_nroutes; i++) {
+    pthread_once(&pat_once, cut_patterns);
+    n = split(path, pathlen, req, MAX_SEGS);
+    if (n < 0)
+        return MATCH_NOT_FOUND;
+    for (int i = 0; i < gw_nroutes && i < GW_MAX_ROUTES; i++) {
         const char *a;
         size_t al;
-        int lit = pattern_match(gw_routes[i].pattern, path, pathlen, &a, &al);
+        int lit = pattern_match(i, req, n, &a, &al);
 
         if (lit < 0)
             continue;

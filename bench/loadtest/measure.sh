@@ -5,7 +5,10 @@
 #     the cluster) and wrk itself, and what share of the machine that is;
 #   - WAL written (bytes, records, full-page images) in all and per request;
 #   - the gateway's own latency per route (/metrics: requests and mean server time);
-#   - the 10 statements with the most execution time (pg_stat_statements, reset first).
+#   - the 10 statements with the most execution time (pg_stat_statements, reset first);
+#   - with WAITS=1 (the default; 0 turns it off): pg_stat_activity sampled every 10 ms during the
+#     run (waits.py), and for every statement seen running for WAITS_SLOW_MS (default 100) or
+#     more, what it and the other processes were waiting for.
 # Needs: the gateway's pid (GATEWAY_PID, else found by its listening port), a superuser
 # connection to the database behind it (PG*), pg_stat_statements preloaded and created there.
 set -euo pipefail
@@ -44,6 +47,11 @@ touch "$work/start"
 has_pss=$(q -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements'")
 [ "$has_pss" = 1 ] && q -c "SELECT pg_stat_statements_reset()" >/dev/null
 snapshot before
+waits=${WAITS:-1}
+if [ "$waits" = 1 ]; then
+  python3 "$here/waits.py" sample "$work/waits.tsv" &
+  sampler=$!
+fi
 set +e
 "$here/run.sh" "$scenario" | tee "$work/run.out" &
 runner=$!
@@ -57,13 +65,18 @@ done
 wait $runner
 rc=$?
 set -e
+if [ "$waits" = 1 ]; then kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true; fi
 snapshot after
 
 read -r gw0 pg0 t0 <"$work/before.cpu"
 read -r gw1 pg1 t1 <"$work/after.cpu"
 secs=$(echo "$t1 - $t0" | bc)
 routes=$(find "${LMS_POOL_DIR:-/tmp/lms-loadtest}" -maxdepth 1 -name "$scenario-*.routes" -newer "$work/start" | head -1)
-[ -n "$routes" ] || { echo "measure: the run produced no figures (exit $rc)"; exit 1; }
+[ -n "$routes" ] || { echo "measure: the run produced no figures (if [ "$waits" = 1 ]; then
+  echo
+  python3 "$here/waits.py" report "$work/waits.tsv" --slow-ms "${WAITS_SLOW_MS:-100}" | sed 's/^/  /'
+fi
+exit $rc)"; exit 1; }
 requests=$(awk -F'\t' '$1 == "TOTAL" {print $2}' "$routes")
 echo
 echo "== where the time goes ($scenario, ${secs%.*} s wall, $(nproc) cores, $requests requests)"
@@ -110,5 +123,9 @@ if [ "$has_pss" = 1 ]; then
                         to_char(100 * total_exec_time / sum(total_exec_time) OVER (), 'FM990.0') || ' %',
                         left(regexp_replace(query, '\s+', ' ', 'g'), 90)
                    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 10" | sed 's/^/  /'
+fi
+if [ "$waits" = 1 ]; then
+  echo
+  python3 "$here/waits.py" report "$work/waits.tsv" --slow-ms "${WAITS_SLOW_MS:-100}" | sed 's/^/  /'
 fi
 exit $rc
