@@ -13,6 +13,9 @@
  *   gzip header | deflate(shared, full flush) | deflate(rest, final)     (shared prefix)
  *   trailer: CRC-32 of the whole (crc32_combine of the parts' CRCs) and its length
  *
+ * Each route keeps the GZ_KEEP most recently used shared runs and its GZ_KEEP last bodies, so
+ * answers of several kinds on one route (two page sizes, two windows) do not evict each other.
+ *
  * A full flush ends a deflate run on a byte boundary with no back-references into it, so two
  * independently compressed runs concatenate into one valid stream (RFC 1951 3.2.3: a stream is
  * any sequence of blocks, the last one marked final). The shared bytes are compared in full
@@ -31,21 +34,29 @@
 #define GZ_REMEMBER_MAX (256 * 1024) /* bodies larger than this are compressed whole */
 #define GZ_LEVEL 1
 #define GZ_MEMLEVEL 4               /* a 4 KiB hash: bodies here are kilobytes, not megabytes */
+#define GZ_KEEP 4                   /* shared runs and last bodies kept per route and thread */
 
 struct gz_shared {
-    char *last;             /* the route's previous body, to find what the next one shares */
-    size_t last_len;
     char *bytes;            /* the shared run */
     size_t len;
     int suffix;             /* 1: the run ends the body; 0: it starts it */
     unsigned char *z;       /* its raw deflate blocks (final when a suffix, full-flushed when a prefix) */
     size_t zlen;
     uLong crc;
+    unsigned long used;     /* when it last served an answer (the thread's answer count) */
+};
+
+struct gz_route {
+    struct gz_shared run[GZ_KEEP];
+    char *last[GZ_KEEP];    /* the route's last bodies, to find what the next one shares */
+    size_t last_len[GZ_KEEP];
+    int next_last;          /* the oldest of them, replaced next */
 };
 
 struct gz_thread {
     z_stream raw;           /* raw deflate (no header), reset between uses */
-    struct gz_shared *slots; /* one per route, allocated on first use */
+    struct gz_route *slots; /* one per route, allocated on first use */
+    unsigned long answers;
 };
 
 static pthread_key_t gz_key;
@@ -59,11 +70,12 @@ gz_thread_free(void *p)
         return;
     deflateEnd(&t->raw);
     if (t->slots)
-        for (int i = 0; i < gw_nroutes; i++) {
-            free(t->slots[i].last);
-            free(t->slots[i].bytes);
-            free(t->slots[i].z);
-        }
+        for (int i = 0; i < gw_nroutes; i++)
+            for (int k = 0; k < GZ_KEEP; k++) {
+                free(t->slots[i].last[k]);
+                free(t->slots[i].run[k].bytes);
+                free(t->slots[i].run[k].z);
+            }
     free(t->slots);
     free(t);
 }
@@ -153,31 +165,69 @@ shared_set(z_stream *zs, struct gz_shared *s, const char *bytes, size_t len, int
     return 1;
 }
 
-/* After a body that did not use the shared run: look for a new one against the last body. */
-static void
-shared_learn(z_stream *zs, struct gz_shared *s, const char *in, size_t n)
+/* Does body in[0..n) hold shared run s where s says (start or end)? */
+static int
+holds(const struct gz_shared *s, const char *in, size_t n)
 {
-    size_t max = n < s->last_len ? n : s->last_len, pre = 0, suf = 0;
+    if (!s->bytes || n < s->len)
+        return 0;
+    return s->suffix ? memcmp(in + n - s->len, s->bytes, s->len) == 0 : memcmp(in, s->bytes, s->len) == 0;
+}
 
-    if (s->last && max >= GZ_SHARED_MIN) {
-        while (pre < max && in[pre] == s->last[pre])
+/*
+ * After a body that held none of the route's shared runs: find the longest prefix or suffix
+ * it shares with one of the route's last bodies and keep it in place of the least recently
+ * used run; remember the body. Returns the new run, or NULL.
+ */
+static struct gz_shared *
+shared_learn(z_stream *zs, struct gz_route *rt, const char *in, size_t n, unsigned long now)
+{
+    size_t best = 0;
+    const char *from = NULL;
+    int suffix = 0;
+    struct gz_shared *victim = &rt->run[0], *got = NULL;
+
+    for (int k = 0; k < GZ_KEEP; k++) {
+        const char *last = rt->last[k];
+        size_t ll = rt->last_len[k], max = n < ll ? n : ll, pre = 0, suf = 0;
+
+        if (!last || max < GZ_SHARED_MIN)
+            continue;
+        while (pre < max && in[pre] == last[pre])
             pre++;
-        while (suf < max - pre && in[n - 1 - suf] == s->last[s->last_len - 1 - suf])
+        while (suf < max - pre && in[n - 1 - suf] == last[ll - 1 - suf])
             suf++;
-        if (suf >= pre && suf >= GZ_SHARED_MIN)
-            shared_set(zs, s, in + n - suf, suf, 1);
-        else if (pre >= GZ_SHARED_MIN)
-            shared_set(zs, s, in, pre, 0);
+        if (suf > best && suf >= pre) {
+            best = suf;
+            from = in + n - suf;
+            suffix = 1;
+        } else if (pre > best) {
+            best = pre;
+            from = in;
+            suffix = 0;
+        }
+    }
+    if (best >= GZ_SHARED_MIN) {
+        for (int k = 1; k < GZ_KEEP; k++)
+            if (!rt->run[k].bytes || rt->run[k].used < victim->used)
+                victim = &rt->run[k];
+        if (shared_set(zs, victim, from, best, suffix)) {
+            victim->used = now;
+            got = victim;
+        }
     }
     if (n <= GZ_REMEMBER_MAX) {
-        char *copy = realloc(s->last, n ? n : 1);
+        int k = rt->next_last;
+        char *copy = realloc(rt->last[k], n ? n : 1);
 
         if (copy) {
             memcpy(copy, in, n);
-            s->last = copy;
-            s->last_len = n;
+            rt->last[k] = copy;
+            rt->last_len[k] = n;
+            rt->next_last = (k + 1) % GZ_KEEP;
         }
     }
+    return got;
 }
 
 static unsigned char *
@@ -208,6 +258,7 @@ unsigned char *
 gz_body(int slot, const char *in, size_t n, size_t *outlen)
 {
     struct gz_thread *t = gz_thread();
+    struct gz_route *rt = NULL;
     struct gz_shared *s = NULL;
     const char *rest;
     size_t rest_len, room, zl;
@@ -217,20 +268,23 @@ gz_body(int slot, const char *in, size_t n, size_t *outlen)
 
     if (!t)
         return NULL;
+    t->answers++;
     if (slot >= 0 && slot < gw_nroutes) {
         if (!t->slots)
             t->slots = calloc((size_t)gw_nroutes, sizeof(*t->slots));
         if (t->slots)
-            s = &t->slots[slot];
+            rt = &t->slots[slot];
     }
-    if (s && s->bytes && n >= s->len)
-        use = s->suffix ? memcmp(in + n - s->len, s->bytes, s->len) == 0
-                        : memcmp(in, s->bytes, s->len) == 0;
-    if (s && !use) {
-        shared_learn(&t->raw, s, in, n);
-        if (s->bytes && n >= s->len)
-            use = s->suffix ? memcmp(in + n - s->len, s->bytes, s->len) == 0
-                            : memcmp(in, s->bytes, s->len) == 0;
+    if (rt) {
+        for (int k = 0; k < GZ_KEEP; k++)
+            if (holds(&rt->run[k], in, n) && (!s || rt->run[k].len > s->len))
+                s = &rt->run[k];
+        if (!s)
+            s = shared_learn(&t->raw, rt, in, n, t->answers);
+        if (s && holds(s, in, n)) {
+            use = 1;
+            s->used = t->answers;
+        }
     }
     rest = use && !s->suffix ? in + s->len : in;
     rest_len = use ? n - s->len : n;

@@ -1140,6 +1140,44 @@ def groups_and_the_group_ladder():
     expect(api("DELETE", "/groups/%d" % gid, token=teacher), 204)
     expect_problem(api("GET", "/groups/%d" % gid, token=teacher), 404, "not_found")
 
+@test
+def gzip_of_answers_that_share_bytes():
+    """gzip.c reuses the compressed form of the bytes a route's answers share (a board page seen
+    by different callers shares all but its "me"; two page sizes share their first items): every
+    answer must still gunzip, CRC and length checked, to exactly its identity body."""
+    import zlib
+    admin = need("admin")[0]
+    tokens = []
+    for i in range(40):
+        email = "gz-%s-%d@example.com" % (RUN, i)
+        uid = seed_user(email, "student", "Gzip Learner %02d with a long enough display name" % i)
+        expect(api("POST", "/admin/points", token=admin, body={"user_id": uid, "points": 1000 + 7 * i,
+                                                               "reason": "gzip test"}), 201)
+        if i % 8 == 0:
+            tokens.append(expect(login(email), 200).json()["access_token"])
+    expect(api("POST", "/admin/leaderboards/refresh", token=admin), 200)
+    conn = http.client.HTTPConnection(HOST, PORT, timeout=30)   # one connection: one worker thread
+    seen = 0
+    paths = ("/leaderboards/global?window=all&limit=40", "/leaderboards/global?window=all&limit=39",
+             "/leaderboards/global?window=all&limit=40&offset=1")
+    for rnd in range(3):
+        # callers after callers on one page (they share its end), then one caller's page sizes
+        # one after the other (they share its start)
+        order = [(p, t) for p in paths for t in tokens] if rnd % 2 == 0 else [(p, t) for t in tokens for p in paths]
+        for path, tok in order:
+            z = api("GET", path, token=tok, headers={"Accept-Encoding": "gzip"}, conn=conn)
+            plain = api("GET", path, token=tok, conn=conn)
+            expect(z, 200, path)
+            check(z.h("content-encoding") == "gzip", "%s not gzip'd (%d bytes)" % (path, len(plain.raw)))
+            d = zlib.decompressobj(16 + 15)
+            body = d.decompress(z.raw) + d.flush()
+            check(d.eof and not d.unused_data, "%s: the gzip member does not end where the body does" % path)
+            check(body == plain.raw, "%s: gunzip differs from the identity body (round %d)" % (path, rnd))
+            check(int(z.h("content-length")) == len(z.raw), "Content-Length is not the gzip'd size")
+            seen += 1
+    conn.close()
+    check(seen == 3 * 3 * len(tokens), "answers checked: %d" % seen)
+
 
 # ================================================================== analytics and admin
 
