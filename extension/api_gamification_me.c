@@ -3,8 +3,9 @@
  *	  GET /gamification/me: the hottest read (every page of the learner's dashboard), so the
  *	  whole request is C: the caller's token, the learner's scores and achievements by direct
  *	  index lookups (direct.c: through SQL the executor's start-up of that join cost more than
- *	  the lookups), both ranks through one kept SPI plan, and the answer written straight in
- *	  jsonb's text layout.
+ *	  the lookups), both ranks by the leaderboards' own direct reads (lms_board_user_rank: two
+ *	  primary-key lookups each, after lms.user_rank's freshness check), and the answer written
+ *	  straight in jsonb's text layout.
  */
 #include "postgres.h"
 
@@ -21,19 +22,9 @@
 #include "direct.h"
 #include "identity.h"
 #include "json_out.h"
+#include "leaderboard.h"
 #include "plans.h"
 #include "rules.h"
-
-/*
- * Both ranks in one statement through the leaderboards' own SQL face (lms.user_rank may refresh
- * a stale board: hence VOLATILE and read_only = false). The subqueries are uncorrelated, so
- * each runs once as an InitPlan; no row on a board reads NULL.
- */
-static SPIPlanPtr rank_plan = NULL;
-
-#define RANK_SQL \
-	"SELECT (SELECT r.rank FROM lms.user_rank('global', 'all', $1) r)," \
-	"       (SELECT r.rank FROM lms.user_rank('global', 'week', $1) r)"
 
 /* One awarded achievement, in the answer's order: awarded_at, then achievement id. */
 typedef struct MeAchievement
@@ -131,8 +122,8 @@ Datum
 lms_api_gamification_me(PG_FUNCTION_ARGS)
 {
 	LmsRequest	req;
-	Oid			types[1] = {INT8OID};
-	Datum		args[1];
+	BoardRef	board;
+	int64		board_points;
 	StringInfoData out;
 	bool		all_null,
 				week_null;
@@ -159,18 +150,10 @@ lms_api_gamification_me(PG_FUNCTION_ARGS)
 	key = req.caller.user_id;
 
 	/* the ranks first: a refresh they make is then visible to the snapshot below */
-	lms_spi_connect();
-	args[0] = Int64GetDatum(key);
-	lms_exec(lms_plan(&rank_plan, RANK_SQL, 1, types), args, NULL, false, 1);
-	if (SPI_processed != 1)
-		elog(ERROR, "the rank statement returned no row");
-	all_null = lms_col_isnull(0, 1);
-	if (!all_null)
-		all_rank = lms_col_int32(0, 1, 0);
-	week_null = lms_col_isnull(0, 2);
-	if (!week_null)
-		week_rank = lms_col_int32(0, 2, 0);
-	SPI_finish();
+	lms_board_ref(&board, 0, WIN_ALL);
+	all_null = !lms_board_user_rank(&board, key, &all_rank, &board_points);
+	lms_board_ref(&board, 0, WIN_WEEK);
+	week_null = !lms_board_user_rank(&board, key, &week_rank, &board_points);
 
 	snap = RegisterSnapshot(GetTransactionSnapshot());
 	if (lms_fetch(LMS_LEARNER_SCORES_PKEY, &key, snap, lengthof(sc), sc, sv, sn))

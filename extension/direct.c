@@ -115,6 +115,7 @@ static const ColumnSpec progress_columns[] = {
 };
 static const ColumnSpec users_columns[] = {
 	[USER_ID] = {"id", INT8OID}, [USER_TIMEZONE] = {"timezone", TEXTOID},
+	[USER_ROLE] = {"role", TEXTOID}, [USER_STATUS] = {"status", TEXTOID},
 };
 static const ColumnSpec scores_columns[] = {
 	[SCORES_USER] = {"user_id", INT8OID}, [SCORES_TOTAL] = {"total_points", INT8OID},
@@ -139,6 +140,22 @@ static const ColumnSpec buckets_columns[] = {
 	[BUCKET_POINTS] = {"points", INT8OID}, [BUCKET_ABOVE] = {"above", INT8OID},
 };
 
+static const ColumnSpec sessions_columns[] = {
+	[SESSION_HASH] = {"token_hash", BYTEAOID}, [SESSION_USER] = {"user_id", INT8OID},
+	[SESSION_EXPIRES] = {"expires_at", TIMESTAMPTZOID}, [SESSION_REVOKED] = {"revoked_at", TIMESTAMPTZOID},
+};
+
+static const ColumnSpec boards_columns[] = {
+	[BOARD_NAME] = {"board", TEXTOID}, [BOARD_WIN] = {"win", TEXTOID},
+	[BOARD_PERIOD] = {"period_start", DATEOID}, [BOARD_GENERATED] = {"generated_at", TIMESTAMPTZOID},
+	[BOARD_TOTAL] = {"total", INT8OID},
+};
+
+static const ColumnSpec slots_columns[] = {
+	[SLOT_BOARD] = {"board", TEXTOID}, [SLOT_WIN] = {"win", TEXTOID}, [SLOT_POINTS] = {"points", INT8OID},
+	[SLOT_SLOT] = {"slot", INT8OID}, [SLOT_LEARNERS] = {"learners", INT8OID},
+};
+
 static const TableDef tables[LMS_NTABLES] = {
 	[LMS_LESSONS] = {"lessons", COLUMNS(lessons_columns)},
 	[LMS_COURSES] = {"courses", COLUMNS(courses_columns)},
@@ -152,6 +169,9 @@ static const TableDef tables[LMS_NTABLES] = {
 	[LMS_ACHIEVEMENTS] = {"achievements", COLUMNS(achievements_columns)},
 	[LMS_BOARD_ENTRIES] = {"board_entries", COLUMNS(entries_columns)},
 	[LMS_BOARD_COUNTS] = {"board_counts", COLUMNS(buckets_columns)},
+	[LMS_SESSIONS] = {"sessions", COLUMNS(sessions_columns)},
+	[LMS_BOARDS] = {"boards", COLUMNS(boards_columns)},
+	[LMS_BOARD_SLOTS] = {"board_slots", COLUMNS(slots_columns)},
 };
 
 static const IndexDef indexes[LMS_NINDEXES] = {
@@ -174,6 +194,9 @@ static const IndexDef indexes[LMS_NINDEXES] = {
 	[LMS_BOARD_COUNTS_PKEY] = {"board_counts_pkey", LMS_BOARD_COUNTS, "unique btree (board, win, points)"},
 	[LMS_BOARD_COUNTS_ABOVE] = {"board_counts_above", LMS_BOARD_COUNTS,
 	"btree (board, win, above) WHERE (learners > 0)"},
+	[LMS_SESSIONS_PKEY] = {"sessions_pkey", LMS_SESSIONS, "unique btree (token_hash)"},
+	[LMS_BOARDS_PKEY] = {"boards_pkey", LMS_BOARDS, "unique btree (board, win)"},
+	[LMS_BOARD_SLOTS_PKEY] = {"board_slots_pkey", LMS_BOARD_SLOTS, "unique btree (board, win, points, slot)"},
 };
 
 /* What resolution found, per backend. */
@@ -528,6 +551,18 @@ Datum
 lms_scan_get(LmsScan *s, int column, bool *isnull)
 {
 	return slot_getattr(s->slot, table_state[s->table].atts[column], isnull);
+}
+
+void
+lms_scan_version(LmsScan *s, TransactionId *xmin, ItemPointerData *ctid)
+{
+	bool		should_free;
+	HeapTuple	tup = ExecFetchSlotHeapTuple(s->slot, false, &should_free);
+
+	*xmin = HeapTupleHeaderGetRawXmin(tup->t_data);
+	*ctid = s->slot->tts_tid;
+	if (should_free)
+		heap_freetuple(tup);
 }
 
 void

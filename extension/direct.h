@@ -11,6 +11,7 @@
 #include "postgres.h"
 #include "access/sdir.h"
 #include "access/stratnum.h"
+#include "storage/itemptr.h"
 #include "utils/snapshot.h"
 
 /* The tables read or written directly. */
@@ -26,6 +27,9 @@ typedef enum LmsTable
 	LMS_ACHIEVEMENTS,
 	LMS_BOARD_ENTRIES,
 	LMS_BOARD_COUNTS,
+	LMS_SESSIONS,
+	LMS_BOARDS,
+	LMS_BOARD_SLOTS,
 	LMS_NTABLES
 } LmsTable;
 
@@ -50,7 +54,7 @@ enum
 };
 enum
 {
-	USER_ID, USER_TIMEZONE
+	USER_ID, USER_TIMEZONE, USER_ROLE, USER_STATUS
 };
 enum
 {
@@ -72,6 +76,18 @@ enum
 {
 	BUCKET_BOARD, BUCKET_WIN, BUCKET_POINTS, BUCKET_ABOVE
 };
+enum
+{
+	SESSION_HASH, SESSION_USER, SESSION_EXPIRES, SESSION_REVOKED
+};
+enum
+{
+	BOARD_NAME, BOARD_WIN, BOARD_PERIOD, BOARD_GENERATED, BOARD_TOTAL
+};
+enum
+{
+	SLOT_BOARD, SLOT_WIN, SLOT_POINTS, SLOT_SLOT, SLOT_LEARNERS
+};
 
 /* The indexes scanned. */
 typedef enum LmsIndex
@@ -89,6 +105,9 @@ typedef enum LmsIndex
 	LMS_BOARD_ENTRIES_IN_ORDER, /* (board, win, points DESC, reached_at, user_id) */
 	LMS_BOARD_COUNTS_PKEY,		/* (board, win, points) */
 	LMS_BOARD_COUNTS_ABOVE,		/* (board, win, above) WHERE learners > 0 */
+	LMS_SESSIONS_PKEY,			/* (token_hash) */
+	LMS_BOARDS_PKEY,			/* (board, win) */
+	LMS_BOARD_SLOTS_PKEY,		/* (board, win, points, slot) */
 	LMS_NINDEXES
 } LmsIndex;
 
@@ -110,6 +129,12 @@ extern LmsScan *lms_scan_begin(LmsIndex index, Snapshot snap, int nkeys, const L
 extern bool lms_scan_next(LmsScan *scan);
 extern Datum lms_scan_get(LmsScan *scan, int column, bool *isnull);
 extern void lms_scan_end(LmsScan *scan);
+
+/*
+ * The identity of the row version the scan is on: the transaction that wrote it and where it
+ * lies. Two reads that find the same pair read the same version of the row.
+ */
+extern void lms_scan_version(LmsScan *scan, TransactionId *xmin, ItemPointerData *ctid);
 
 /*
  * One row by equality on every key column (bigint) of a unique index; copies the wanted columns

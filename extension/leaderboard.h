@@ -7,7 +7,9 @@
 #define LMS_LEADERBOARD_H
 
 #include "postgres.h"
+#include "storage/itemptr.h"
 #include "utils/date.h"
+#include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
 enum
@@ -27,6 +29,10 @@ typedef struct BoardRef
 	int			win;
 } BoardRef;
 
+/* The hour slot of a reached_at (lms.board_slots), and a slot's first instant. */
+extern int64 lms_board_slot_of(TimestampTz reached_at);
+extern TimestampTz lms_board_slot_start(int64 slot);
+
 /* The global board, or a course's (no lookup). */
 extern void lms_board_ref(BoardRef *b, int64 course_id, int win);
 
@@ -39,6 +45,63 @@ extern int	lms_parse_window(text *t);
 
 /* "global" or "course:<id>" of an existing course; the caller is connected to SPI. */
 extern void lms_parse_board(text *t, int win, BoardRef *b);
+
+/* The reads of a board (leaderboard_read.c); those marked so need the caller connected to SPI. */
+
+/* The on-demand freshness check every read makes first (SPI). */
+extern void lms_board_check_fresh(BoardRef *b);
+
+/*
+ * One snapshot for several reads of a board (the transaction's, at a new command, so that it
+ * sees a refresh the freshness check made); pushed as the active snapshot until popped.
+ */
+extern Snapshot lms_board_snapshot_push(void);
+extern void lms_board_snapshot_pop(void);
+
+/* A board's header; built false (and nulls, total 0) for a board not built yet. */
+typedef struct LmsBoardHeader
+{
+	bool		built;
+	DateADT		period_start;
+	bool		period_null;
+	TimestampTz generated_at;
+	bool		generated_null;
+	int64		total;
+	TransactionId xmin;			/* the lms.boards row version read: one state of the board */
+	ItemPointerData ctid;
+} LmsBoardHeader;
+extern void lms_board_header_at(BoardRef *b, Snapshot snap, LmsBoardHeader *h);
+
+/* One row of a page, as lms.board_page returns it. */
+typedef struct LmsPageRow
+{
+	int32		rank;
+	Datum		user_id;
+	bool		user_null;
+	Datum		name;			/* text */
+	bool		name_null;
+	int64		points;
+	Datum		level;			/* int4 */
+	bool		level_null;
+} LmsPageRow;
+typedef void (*LmsPageRowFn) (const LmsPageRow *row, void *arg);
+
+/* The rows of a page (limit, offset) in board order, each handed to fn (SPI). */
+extern void lms_board_page_walk(BoardRef *b, int64 lim, int64 off, LmsPageRowFn fn, void *arg);
+extern void lms_board_page_walk_at(BoardRef *b, int64 lim, int64 off, Snapshot snap, LmsPageRowFn fn,
+								   void *arg);
+
+/* A learner's (rank, points) under snap; false when not on the board. */
+extern bool lms_board_rank_at(BoardRef *b, int64 user_id, Snapshot snap, int32 *rank, int64 *points);
+
+/* A learner's (pos, rank, points), pos only when want_pos; false when not on the board (SPI). */
+extern bool lms_board_position(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int64 *points);
+
+/*
+ * A learner's (rank, points) on a board after the on-demand freshness check, as lms.user_rank
+ * answers it; false when the learner is not on the board.
+ */
+extern bool lms_board_user_rank(BoardRef *b, int64 user_id, int32 *rank, int64 *points);
 
 /*
  * Advisory lock keys (first key 'LMSA' / 'LMSB'). A pass over every board takes one lock, not

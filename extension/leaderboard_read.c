@@ -22,9 +22,6 @@
 #include "lms.h"
 #include "plans.h"
 
-static SPIPlanPtr plan_me = NULL;
-static SPIPlanPtr plan_seek = NULL;
-static SPIPlanPtr plan_meta = NULL;
 
 /* True when the background worker refreshes the boards of this database. */
 static bool
@@ -42,6 +39,17 @@ worker_serves_this_database(void)
 	return serves == 1;
 }
 
+/*
+ * The freshness check of a read: where the worker refreshes, a read builds only a missing board
+ * or a new period; elsewhere it refreshes a changed board older than the refresh interval. The
+ * caller is connected to SPI.
+ */
+void
+lms_board_check_fresh(BoardRef *b)
+{
+	lms_board_refresh(b, false, false, worker_serves_this_database() ? -1 : lms_leaderboard_refresh_interval_ms);
+}
+
 /* Validated board and window of a read, refreshed on demand when stale. */
 static void
 read_board(FunctionCallInfo fcinfo, BoardRef *b)
@@ -55,8 +63,7 @@ read_board(FunctionCallInfo fcinfo, BoardRef *b)
 				 errdetail("Name a board (global or course:<id>) and a window (all, week or month).")));
 	win = lms_parse_window(PG_GETARG_TEXT_PP(1));
 	lms_parse_board(PG_GETARG_TEXT_PP(0), win, b);
-	/* where the worker refreshes, a read builds only a missing board or a new period */
-	lms_board_refresh(b, false, false, worker_serves_this_database() ? -1 : lms_leaderboard_refresh_interval_ms);
+	lms_board_check_fresh(b);
 }
 
 /*
@@ -72,6 +79,18 @@ read_snapshot(void)
 	return GetActiveSnapshot();
 }
 
+Snapshot
+lms_board_snapshot_push(void)
+{
+	return read_snapshot();
+}
+
+void
+lms_board_snapshot_pop(void)
+{
+	PopActiveSnapshot();
+}
+
 /* The (board, win) keys every board index starts with, then n more. */
 static int
 board_keys(LmsKey *keys, BoardRef *b)
@@ -84,41 +103,45 @@ board_keys(LmsKey *keys, BoardRef *b)
 }
 
 /*
- * Skips longer than this inside a tie group seek their first entry by an index-only scan
- * instead of fetching every skipped entry (around=me lands anywhere in a tie group of up to
- * tens of thousands of learners at 1,000,000: docs/performance.md, "Leaderboards").
+ * Skips longer than this inside a tie group start from the group's hour slot that holds the
+ * page's first entry (lms.board_slots) instead of walking every skipped entry: around=me lands
+ * anywhere in a tie group of up to tens of thousands of learners at 1,000,000.
  */
 #define PAGE_SEEK_MIN 64
 
 /*
- * Where a page starts inside the tie group of `points`: the (reached_at, user_id) of the
- * group's entry number skip (from 0) in board order, by an index-only scan of the board-order
- * index under the read's snapshot. False when the group is shorter (cannot happen while the
- * histogram matches the entries: the caller then walks).
+ * The hour slot of `points`'s tie group holding its entry number skip (from 0) in board order:
+ * its first instant, and how many of the group come before the slot. False when the group is
+ * shorter (cannot happen while the slots match the entries: the caller then walks).
  */
 static bool
-tie_group_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, Datum *reached_at, int64 *user_id)
+slot_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, TimestampTz *start, int64 *before)
 {
-	static const Oid types[4] = {TEXTOID, TEXTOID, INT8OID, INT8OID};
-	Datum		values[4];
-	bool		isnull;
+	LmsKey		keys[3];
+	int			nkeys = board_keys(keys, b);
+	LmsScan    *scan;
+	bool		found = false,
+				isnull;
+	int64		cum = 0;
 
-	lms_read_plan(&plan_seek,
-				  "SELECT e.reached_at, e.user_id FROM lms.board_entries e"
-				  " WHERE e.board = $1 AND e.win = $2 AND e.points = $3"
-				  " ORDER BY e.reached_at, e.user_id OFFSET $4 LIMIT 1",
-				  4, types);
-	values[0] = CStringGetTextDatum(b->name);
-	values[1] = CStringGetTextDatum(lms_window_names[b->win]);
-	values[2] = Int64GetDatum(points);
-	values[3] = Int64GetDatum(skip);
-	if (SPI_execute_snapshot(plan_seek, values, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the leaderboard");
-	if (SPI_processed == 0)
-		return false;
-	*reached_at = lms_col_datum(0, 1, &isnull);
-	*user_id = lms_col_int64(0, 2, 0);
-	return true;
+	keys[nkeys].strategy = BTEqualStrategyNumber;
+	keys[nkeys++].value = Int64GetDatum(points);
+	scan = lms_scan_begin(LMS_BOARD_SLOTS_PKEY, snap, nkeys, keys, ForwardScanDirection);
+	while (lms_scan_next(scan))
+	{
+		int64		n = DatumGetInt64(lms_scan_get(scan, SLOT_LEARNERS, &isnull));
+
+		if (cum + n > skip)
+		{
+			*start = lms_board_slot_start(DatumGetInt64(lms_scan_get(scan, SLOT_SLOT, &isnull)));
+			*before = cum;
+			found = true;
+			break;
+		}
+		cum += n;
+	}
+	lms_scan_end(scan);
+	return found;
 }
 
 /* A page's scan of the board-order index, from its first score or from a seeked entry. */
@@ -210,14 +233,22 @@ page_first_bucket(BoardRef *b, int64 off, Snapshot snap, int64 *points, int64 *a
 }
 
 /*
- * Page rows: (rank, user_id, display_name, points, level). The page is an index range scan in
- * board order from its first bucket's score, skipping within its tie group: by walking when the
- * skip is short, else from the entry tie_group_seek finds. Names and levels are on the entries.
+ * The rows of a page, in board order, each handed to fn: (rank, user_id, display_name, points,
+ * level). The page is an index range scan in board order from its first bucket's score,
+ * skipping within its tie group: by walking when the skip is short, else from the entry
+ * tie_group_seek finds. Names and levels are on the entries. The caller is connected to SPI.
  */
-static void
-page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
+void
+lms_board_page_walk(BoardRef *b, int64 lim, int64 off, LmsPageRowFn fn, void *arg)
 {
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	lms_board_page_walk_at(b, lim, off, read_snapshot(), fn, arg);
+	PopActiveSnapshot();
+}
+
+/* The same under the caller's snapshot (an active one, from lms_board_snapshot_push). */
+void
+lms_board_page_walk_at(BoardRef *b, int64 lim, int64 off, Snapshot snap, LmsPageRowFn fn, void *arg)
+{
 	PageScan	ps = {0};
 	bool		isnull;
 	int64		above,
@@ -229,26 +260,32 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 				prev_points = 0;
 
 	ps.b = b;
-	ps.snap = read_snapshot();
+	ps.snap = snap;
 	if (!page_first_bucket(b, off, ps.snap, &ps.points, &above))
-	{
-		PopActiveSnapshot();
 		return;					/* an empty board */
-	}
 
 	skip = off - above;
-	ps.in_group = skip > PAGE_SEEK_MIN &&
-		tie_group_seek(b, ps.points, skip, ps.snap, &ps.seek_reached, &ps.seek_user);
-	if (ps.in_group)
-		skip = 0;
+	if (skip > PAGE_SEEK_MIN)
+	{
+		TimestampTz start;
+		int64		before;
+
+		ps.in_group = slot_seek(b, ps.points, skip, ps.snap, &start, &before);
+		if (ps.in_group)
+		{
+			/* from the slot's first entry; the rest of the skip is within that hour */
+			ps.seek_reached = TimestampTzGetDatum(start);
+			ps.seek_user = PG_INT64_MIN;
+			skip -= before;
+		}
+	}
 	page_scan_begin(&ps, ps.in_group ? BTEqualStrategyNumber : BTLessEqualStrategyNumber);
 	for (; skip > 0; skip--)
 		if (!page_scan_next(&ps))
 			break;
 	for (i = 0; skip == 0 && i < lim && page_scan_next(&ps); i++)
 	{
-		Datum		v[5];
-		bool		nl[5] = {false, false, false, false, false};
+		LmsPageRow	row;
 		int64		points;
 		int32		rank;
 
@@ -270,15 +307,31 @@ page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
 			first_points = points;
 		prev_points = points;
 		prev_rank = rank;
-		v[0] = Int32GetDatum(rank);
-		v[1] = lms_scan_get(ps.scan, ENTRY_USER, &nl[1]);
-		v[2] = lms_scan_get(ps.scan, ENTRY_NAME, &nl[2]);
-		v[3] = Int64GetDatum(points);
-		v[4] = lms_scan_get(ps.scan, ENTRY_LEVEL, &nl[4]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
+		row.rank = rank;
+		row.user_id = lms_scan_get(ps.scan, ENTRY_USER, &row.user_null);
+		row.name = lms_scan_get(ps.scan, ENTRY_NAME, &row.name_null);
+		row.points = points;
+		row.level = lms_scan_get(ps.scan, ENTRY_LEVEL, &row.level_null);
+		fn(&row, arg);
 	}
 	lms_scan_end(ps.scan);
-	PopActiveSnapshot();
+}
+
+/* lms_board_page_walk's rows into the SRF's tuplestore. */
+static void
+page_row_to_tuplestore(const LmsPageRow *row, void *arg)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) arg;
+	Datum		v[5] = {Int32GetDatum(row->rank), row->user_id, row->name, Int64GetDatum(row->points), row->level};
+	bool		nl[5] = {false, row->user_null, row->name_null, false, row->level_null};
+
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, nl);
+}
+
+static void
+page_rows(FunctionCallInfo fcinfo, BoardRef *b, int64 lim, int64 off)
+{
+	lms_board_page_walk(b, lim, off, page_row_to_tuplestore, fcinfo->resultinfo);
 }
 
 PG_FUNCTION_INFO_V1(lms_leaderboard);
@@ -339,7 +392,16 @@ lms_board_page(PG_FUNCTION_ARGS)
 static bool
 board_rank_direct(BoardRef *b, int64 user_id, int32 *rank, int64 *points)
 {
-	Snapshot	snap = read_snapshot();
+	bool		found = lms_board_rank_at(b, user_id, read_snapshot(), rank, points);
+
+	PopActiveSnapshot();
+	return found;
+}
+
+/* The same under the caller's snapshot. */
+bool
+lms_board_rank_at(BoardRef *b, int64 user_id, Snapshot snap, int32 *rank, int64 *points)
+{
 	LmsKey		keys[3];
 	int			nkeys = board_keys(keys, b);
 	LmsScan    *scan;
@@ -363,41 +425,105 @@ board_rank_direct(BoardRef *b, int64 user_id, int32 *rank, int64 *points)
 		*rank = (int32) (DatumGetInt64(lms_scan_get(scan, BUCKET_ABOVE, &isnull)) + 1);
 		lms_scan_end(scan);
 	}
+	return found;
+}
+
+/*
+ * A learner's position in board order (1-based, ties by reached_at then user_id): rank (1 + the
+ * learners above the score) + those of the score in earlier hour slots (lms.board_slots) + those
+ * before the learner in their own hour, counted. Bounded by an hour's worth of the tie group,
+ * not the group (up to tens of thousands of learners on one score at 1,000,000).
+ */
+static int32
+position_at(BoardRef *b, Snapshot snap, int64 user_id, int64 points, TimestampTz reached, int32 rank)
+{
+	LmsKey		keys[5];
+	int			nkeys = board_keys(keys, b);
+	LmsScan    *scan;
+	bool		isnull;
+	int64		slot = lms_board_slot_of(reached),
+				before = 0;
+
+	keys[nkeys].strategy = BTEqualStrategyNumber;
+	keys[nkeys++].value = Int64GetDatum(points);
+	keys[nkeys].strategy = BTLessStrategyNumber;
+	keys[nkeys++].value = Int64GetDatum(slot);
+	scan = lms_scan_begin(LMS_BOARD_SLOTS_PKEY, snap, nkeys, keys, ForwardScanDirection);
+	while (lms_scan_next(scan))
+		before += DatumGetInt64(lms_scan_get(scan, SLOT_LEARNERS, &isnull));
+	lms_scan_end(scan);
+
+	keys[nkeys - 1].strategy = BTGreaterEqualStrategyNumber;
+	keys[nkeys - 1].value = TimestampTzGetDatum(lms_board_slot_start(slot));
+	scan = lms_scan_begin(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
+	while (lms_scan_next(scan))
+	{
+		TimestampTz r = DatumGetTimestampTz(lms_scan_get(scan, ENTRY_REACHED, &isnull));
+
+		if (r > reached || (r == reached && DatumGetInt64(lms_scan_get(scan, ENTRY_USER, &isnull)) >= user_id))
+			break;
+		before++;
+	}
+	lms_scan_end(scan);
+	return rank + (int32) before;
+}
+
+/*
+ * One learner's (pos, rank, points) on a board (pos only when want_pos); false when not on it.
+ * Direct index reads under one snapshot.
+ */
+bool
+lms_board_position(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int64 *points)
+{
+	Snapshot	snap = read_snapshot();
+	LmsKey		keys[3];
+	int			nkeys = board_keys(keys, b);
+	LmsScan    *scan;
+	bool		found,
+				isnull;
+	TimestampTz reached = 0;
+
+	keys[nkeys].strategy = BTEqualStrategyNumber;
+	keys[nkeys].value = Int64GetDatum(user_id);
+	scan = lms_scan_begin(LMS_BOARD_ENTRIES_PKEY, snap, nkeys + 1, keys, ForwardScanDirection);
+	found = lms_scan_next(scan);
+	if (found)
+	{
+		*points = DatumGetInt64(lms_scan_get(scan, ENTRY_POINTS, &isnull));
+		reached = DatumGetTimestampTz(lms_scan_get(scan, ENTRY_REACHED, &isnull));
+	}
+	lms_scan_end(scan);
+	if (found)
+	{
+		keys[nkeys].value = Int64GetDatum(*points);
+		scan = lms_scan_begin(LMS_BOARD_COUNTS_PKEY, snap, nkeys + 1, keys, ForwardScanDirection);
+		if (!lms_scan_next(scan))
+			elog(ERROR, "leaderboard %s:%s has no bucket for " INT64_FORMAT " points",
+				 b->name, lms_window_names[b->win], *points);
+		*rank = (int32) (DatumGetInt64(lms_scan_get(scan, BUCKET_ABOVE, &isnull)) + 1);
+		lms_scan_end(scan);
+		if (want_pos)
+			*pos = position_at(b, snap, user_id, *points, reached, *rank);
+	}
 	PopActiveSnapshot();
 	return found;
 }
 
 /*
- * One learner's (pos, rank, points) on a board (pos only when want_pos); false when not on it.
- * The caller is connected to SPI.
+ * A learner's (rank, points) on a board, after the freshness check lms.user_rank makes (a stale
+ * board may be refreshed here); false when not on it. For C callers: lms.user_rank without its
+ * SQL call. Connects to SPI itself.
  */
-static bool
-board_me(BoardRef *b, int64 user_id, bool want_pos, int32 *pos, int32 *rank, int64 *points)
+bool
+lms_board_user_rank(BoardRef *b, int64 user_id, int32 *rank, int64 *points)
 {
-	static const Oid types[3] = {TEXTOID, TEXTOID, INT8OID};
-	Datum		values[3];
+	bool		found;
 
-	if (!want_pos)
-		return board_rank_direct(b, user_id, rank, points);
-	/* position: the rank plus those of the same score before me in board order (tie group) */
-	lms_read_plan(&plan_me,
-				  "SELECT e.points, 1 + h.above,"
-				  "       (SELECT count(*) FROM lms.board_entries f WHERE f.board = $1 AND f.win = $2"
-				  "           AND f.points = e.points AND (f.reached_at, f.user_id) < (e.reached_at, e.user_id))"
-				  "  FROM lms.board_entries e JOIN lms.board_counts h"
-				  "    ON h.board = $1 AND h.win = $2 AND h.points = e.points"
-				  " WHERE e.board = $1 AND e.win = $2 AND e.user_id = $3",
-				  3, types);
-	values[0] = CStringGetTextDatum(b->name);
-	values[1] = CStringGetTextDatum(lms_window_names[b->win]);
-	values[2] = Int64GetDatum(user_id);
-	lms_exec_expect(plan_me, values, NULL, false, 1, SPI_OK_SELECT, "read the leaderboard");
-	if (SPI_processed == 0)
-		return false;
-	*points = lms_col_int64(0, 1, 0);
-	*rank = (int32) lms_col_int64(0, 2, 0);
-	*pos = *rank + (int32) lms_col_int64(0, 3, 0);
-	return true;
+	lms_spi_connect();
+	lms_board_check_fresh(b);
+	found = board_rank_direct(b, user_id, rank, points);
+	SPI_finish();
+	return found;
 }
 
 /* One learner's row of a board into the result: (rank, points), or (pos, rank, points). */
@@ -412,7 +538,7 @@ put_me_row(FunctionCallInfo fcinfo, BoardRef *b, int64 user_id, bool want_pos)
 	bool		n[3] = {false, false, false};
 	int			i = 0;
 
-	if (!board_me(b, user_id, want_pos, &pos, &rank, &points))
+	if (!lms_board_position(b, user_id, want_pos, &pos, &rank, &points))
 		return;
 	if (want_pos)
 		v[i++] = Int32GetDatum(pos);
@@ -460,6 +586,36 @@ lms_board_me(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
+/*
+ * A board's header under snap: period_start, generated_at, total and the identity of the
+ * lms.boards row version read (built false, nulls and 0 for a board not built: a read-only
+ * transaction, or a concurrent first build). No freshness check: the caller made it. Every
+ * refresh that writes a board's entries rewrites its lms.boards row in the same transaction,
+ * so one version of that row, read under one snapshot with the entries, names one state of
+ * the board: what lets a rendered page be reused (api_leaderboards.c).
+ */
+void
+lms_board_header_at(BoardRef *b, Snapshot snap, LmsBoardHeader *h)
+{
+	LmsKey		keys[2];
+	LmsScan    *scan;
+	bool		isnull;
+
+	board_keys(keys, b);
+	memset(h, 0, sizeof(*h));
+	h->period_null = h->generated_null = true;
+	scan = lms_scan_begin(LMS_BOARDS_PKEY, snap, 2, keys, ForwardScanDirection);
+	if (lms_scan_next(scan))
+	{
+		h->built = true;
+		h->period_start = DatumGetDateADT(lms_scan_get(scan, BOARD_PERIOD, &h->period_null));
+		h->generated_at = DatumGetTimestampTz(lms_scan_get(scan, BOARD_GENERATED, &h->generated_null));
+		h->total = DatumGetInt64(lms_scan_get(scan, BOARD_TOTAL, &isnull));
+		lms_scan_version(scan, &h->xmin, &h->ctid);
+	}
+	lms_scan_end(scan);
+}
+
 PG_FUNCTION_INFO_V1(lms_board_info);
 
 /*
@@ -469,41 +625,26 @@ PG_FUNCTION_INFO_V1(lms_board_info);
 Datum
 lms_board_info(PG_FUNCTION_ARGS)
 {
-	static const Oid types[2] = {TEXTOID, TEXTOID};
 	BoardRef	b;
-	Datum		values[2];
+	LmsBoardHeader h;
 	ReturnSetInfo *rsinfo;
+	Datum		v[4];
+	bool		n[4] = {false, false, false, false};
 
 	InitMaterializedSRF(fcinfo, 0);
 	rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	lms_spi_connect();
 	read_board(fcinfo, &b);
-	/* a board never built (read-only transaction, or a concurrent first build) is built now */
-	lms_read_plan(&plan_meta,
-				  "SELECT b.board, b.period_start, b.generated_at, b.total FROM lms.boards b"
-				  " WHERE b.board = $1 AND b.win = $2",
-				  2, types);
-	values[0] = CStringGetTextDatum(b.name);
-	values[1] = CStringGetTextDatum(lms_window_names[b.win]);
-	lms_exec_expect(plan_meta, values, NULL, false, 1, SPI_OK_SELECT, "read the leaderboard");
-	if (SPI_processed == 1)
-	{
-		Datum		v[4];
-		bool		n[4];
-		int			c;
-
-		for (c = 0; c < 4; c++)
-			v[c] = lms_col_datum(0, c + 1, &n[c]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-	}
-	else
-	{
-		/* not built yet and could not build it here: an empty board */
-		Datum		v[4] = {values[0], (Datum) 0, (Datum) 0, Int64GetDatum(0)};
-		bool		n[4] = {false, true, true, false};
-
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-	}
+	/* a board never built (read-only transaction, or a concurrent first build) reads empty */
+	lms_board_header_at(&b, read_snapshot(), &h);
+	PopActiveSnapshot();
+	v[0] = CStringGetTextDatum(b.name);
+	v[1] = DateADTGetDatum(h.period_start);
+	n[1] = h.period_null;
+	v[2] = TimestampTzGetDatum(h.generated_at);
+	n[2] = h.generated_null;
+	v[3] = Int64GetDatum(h.total);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -26,6 +26,7 @@
 static SPIPlanPtr plan_full[2][2] = {{NULL, NULL}, {NULL, NULL}};
 static SPIPlanPtr plan_incr[2][2] = {{NULL, NULL}, {NULL, NULL}};
 static SPIPlanPtr plan_hist = NULL;
+static SPIPlanPtr plan_slots = NULL;
 static SPIPlanPtr plan_above = NULL;
 static SPIPlanPtr plan_changed[2] = {NULL, NULL};
 static SPIPlanPtr plan_courses = NULL;
@@ -202,7 +203,8 @@ incr_plan(bool course, bool period)
 					   "          ON e.board = $1 AND e.win = $2 AND e.user_id = c.user_id), "
 					   "diff AS MATERIALIZED ("
 					   "  SELECT coalesce(r.user_id, o.user_id) AS user_id, r.points, r.reached_at, r.display_name, r.level,"
-					   "         o.points AS old_points, o.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
+					   "         o.points AS old_points, o.reached_at AS old_reached,"
+					   "         o.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
 					   "    FROM vis r FULL JOIN old o ON o.user_id = r.user_id"
 					   "   WHERE r.user_id IS NULL OR o.user_id IS NULL"
 					   "      OR (r.points, r.reached_at, r.display_name, r.level)"
@@ -215,9 +217,17 @@ incr_plan(bool course, bool period)
 					   "          GROUP BY x.p HAVING sum(x.d) <> 0"
 					   "         ON CONFLICT (board, win, points) DO UPDATE SET learners = h.learners + EXCLUDED.learners"
 					   "         RETURNING 1), "
+					   "slots AS (INSERT INTO lms.board_slots AS s (board, win, points, slot, learners)"
+					   "          SELECT $1, $2, x.p, x.sl, sum(x.d) FROM"
+					   "            (SELECT d.points AS p, lms.board_slot(d.reached_at) AS sl, 1 AS d FROM diff d WHERE NOT d.gone"
+					   "             UNION ALL SELECT d.old_points, lms.board_slot(d.old_reached), -1 FROM diff d WHERE d.existed) x"
+					   "           GROUP BY x.p, x.sl HAVING sum(x.d) <> 0"
+					   "          ON CONFLICT (board, win, points, slot) DO UPDATE SET learners = s.learners + EXCLUDED.learners"
+					   "          RETURNING 1), "
 					   "meta AS (UPDATE lms.boards b SET generated_at = $6,"
 					   "           total = b.total + (SELECT count(*) FILTER (WHERE NOT d.existed) - count(*) FILTER (WHERE d.gone)"
-					   "                                FROM diff d) + 0 * (SELECT count(*) FROM hist),"
+					   "                                FROM diff d) + 0 * (SELECT count(*) FROM hist)"
+					   "                                + 0 * (SELECT count(*) FROM slots),"
 					   "           ledger_low = CASE WHEN still_running THEN least(b.ledger_low, b.ledger_mark) ELSE b.ledger_mark END,"
 					   "           users_low = CASE WHEN still_running THEN least(b.users_low, b.users_mark) ELSE b.users_mark END,"
 					   "           ledger_mark = m.lm, users_mark = m.um, snap = pg_catalog.pg_current_snapshot()"
@@ -468,6 +478,17 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 				  "  WHERE h.learners <> EXCLUDED.learners",
 				  2, htypes);
 		lms_exec_expect(plan_hist, values, NULL, false, 0, SPI_OK_INSERT, "count the leaderboard");
+		lms_plan(&plan_slots,
+				  "WITH agg AS (SELECT e.points, lms.board_slot(e.reached_at) AS slot, count(*) AS n"
+				  "               FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 GROUP BY 1, 2), "
+				  "gone AS (DELETE FROM lms.board_slots s WHERE s.board = $1 AND s.win = $2"
+				  "           AND NOT EXISTS (SELECT FROM agg a WHERE a.points = s.points AND a.slot = s.slot) RETURNING 1) "
+				  "INSERT INTO lms.board_slots AS s (board, win, points, slot, learners)"
+				  " SELECT $1, $2, a.points, a.slot, a.n FROM agg a"
+				  " ON CONFLICT (board, win, points, slot) DO UPDATE SET learners = EXCLUDED.learners"
+				  "  WHERE s.learners <> EXCLUDED.learners",
+				  2, htypes);
+		lms_exec_expect(plan_slots, values, NULL, false, 0, SPI_OK_INSERT, "split the leaderboard's tie groups");
 		board_recount_above(values);
 		AtEOXact_GUC(true, save_nestlevel);
 	}

@@ -3,9 +3,11 @@
 -- scores (learners per point value); a refresh applies only what changed since the last one;
 -- reads are index lookups.
 
+-- Board names and windows compare bytewise (COLLATE "C"): every read looks its rows up by them,
+-- and under the database's locale each comparison of an index descent was a strcoll() call.
 CREATE TABLE lms.board_entries (
-  board text NOT NULL,              -- 'global' or 'course:<id>'
-  win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  board text COLLATE "C" NOT NULL,  -- 'global' or 'course:<id>'
+  win text COLLATE "C" NOT NULL CHECK (win IN ('all', 'week', 'month')),
   user_id bigint NOT NULL,
   points bigint NOT NULL,
   reached_at timestamptz NOT NULL,
@@ -19,8 +21,8 @@ CREATE INDEX board_entries_in_order ON lms.board_entries (board, win, points DES
 -- How many learners of a board have each points value: "my rank" is 1 + the learners of the
 -- buckets above mine, and a deep page finds its first score here (few distinct values).
 CREATE TABLE lms.board_counts (
-  board text NOT NULL,
-  win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  board text COLLATE "C" NOT NULL,
+  win text COLLATE "C" NOT NULL CHECK (win IN ('all', 'week', 'month')),
   points bigint NOT NULL,
   learners bigint NOT NULL,        -- (no CHECK: a refresh upserts signed deltas)
   above bigint NOT NULL DEFAULT 0, -- learners of the buckets with more points (recounted by a refresh)
@@ -36,8 +38,8 @@ CREATE INDEX users_unlisted ON lms.users (id) WHERE NOT leaderboard_visible OR s
 -- One row per board: the current period, when it was built and up to where it applied the
 -- ledger and the visibility changes.
 CREATE TABLE lms.boards (
-  board text NOT NULL,
-  win text NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  board text COLLATE "C" NOT NULL,
+  win text COLLATE "C" NOT NULL CHECK (win IN ('all', 'week', 'month')),
   period_start date,                -- NULL for all-time
   generated_at timestamptz NOT NULL,
   total bigint NOT NULL,
@@ -47,6 +49,20 @@ CREATE TABLE lms.boards (
   users_low bigint NOT NULL,
   snap pg_snapshot NOT NULL,        -- the last refresh's snapshot: writers still running then
   PRIMARY KEY (board, win)
+);
+
+-- Each tie group split by the hour its learners reached the score: a learner's position in board
+-- order (around=me, a deep page) is 1 + the learners above their score (board_counts) + those of
+-- their score in earlier hours (summed here, at most an hour per row) + those before them in their
+-- own hour (counted: an hour's worth, not a tie group of tens of thousands). Kept by every refresh
+-- with the entries.
+CREATE TABLE lms.board_slots (
+  board text COLLATE "C" NOT NULL,
+  win text COLLATE "C" NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  points bigint NOT NULL,
+  slot bigint NOT NULL,             -- lms.hour_of(reached_at)
+  learners bigint NOT NULL,         -- (no CHECK: a refresh upserts signed deltas)
+  PRIMARY KEY (board, win, points, slot)
 );
 
 -- One row per change of a learner's visibility, status, display name or level (or deletion):
@@ -121,100 +137,26 @@ CREATE FUNCTION lms.board_me(board text, "window" text, user_id bigint)
 RETURNS TABLE (pos int, rank int, points bigint)
   AS 'MODULE_PATHNAME', 'lms_board_me' LANGUAGE C VOLATILE STRICT;
 
--- The query of a board read (the boards and the group ladder): window all | week | month,
--- limit 1..100 (default 50), offset >= 0, around = me; errs lists what is invalid.
+-- The query of a board read (the boards and the group ladder; api_leaderboards.c): window all |
+-- week | month (default all), limit 1..100 (default 50), offset >= 0, around = me; errs lists
+-- what is invalid, in that order.
 CREATE FUNCTION lms.board_params(query jsonb, OUT win text, OUT lim int, OUT off int, OUT around text, OUT errs jsonb)
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-AS $$
-DECLARE
-  q jsonb := coalesce(query, '{}');
-BEGIN
-  win := coalesce(q->>'window', 'all');
-  lim := 50;
-  off := 0;
-  around := q->>'around';
-  errs := '[]';
-  IF win NOT IN ('all', 'week', 'month') THEN
-    errs := errs || jsonb_build_object('field', 'window', 'message', 'must be all, week or month');
-  END IF;
-  IF q ? 'limit' THEN
-    IF q->>'limit' ~ '^[0-9]{1,9}$' AND (q->>'limit')::int BETWEEN 1 AND 100 THEN
-      lim := (q->>'limit')::int;
-    ELSE
-      errs := errs || jsonb_build_object('field', 'limit', 'message', 'must be an integer between 1 and 100');
-    END IF;
-  END IF;
-  IF q ? 'offset' THEN
-    IF q->>'offset' ~ '^[0-9]{1,9}$' THEN
-      off := (q->>'offset')::int;
-    ELSE
-      errs := errs || jsonb_build_object('field', 'offset', 'message', 'must be an integer >= 0');
-    END IF;
-  END IF;
-  IF around IS NOT NULL AND around <> 'me' THEN
-    errs := errs || jsonb_build_object('field', 'around', 'message', 'must be me');
-  END IF;
-END
-$$;
+  AS 'MODULE_PATHNAME', 'lms_board_params' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
--- GET /leaderboards/global and /leaderboards/courses/{id}: the board answer.
+-- GET /leaderboards/global and /leaderboards/courses/{id}: the board answer (api_leaderboards.c):
+-- 400 validation_failed naming each bad parameter; with a token (or around=me) the caller must be
+-- a live session (401) and gets `me` {rank, points}, null when not on the board; around=me centres
+-- the page on the caller, shifted to stay a full page near the bottom. VOLATILE: a read may
+-- refresh a stale board on demand (never on a standby).
 CREATE FUNCTION lms.board_answer(token text, board text, query jsonb)
 RETURNS lms.api_response
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  bp record := lms.board_params(query);
-  win text := bp.win;
-  lim int := bp.lim;
-  off int := bp.off;
-  around text := bp.around;
-  me lms.caller;
-  info record;
-  mine record;
-  items jsonb;
-  me_doc jsonb := NULL;
-BEGIN
-  IF jsonb_array_length(bp.errs) > 0 THEN
-    RETURN lms.validation_failed(bp.errs);
-  END IF;
-
-  IF token IS NOT NULL OR around = 'me' THEN
-    me := lms.caller(token);
-    IF me.user_id IS NULL THEN
-      RETURN lms.unauthenticated();
-    END IF;
-  END IF;
-
-  SELECT * INTO info FROM lms.board_info(board, win);
-  IF me.user_id IS NOT NULL THEN
-    SELECT * INTO mine FROM lms.board_me(board, win, me.user_id);
-    IF FOUND THEN
-      me_doc := jsonb_build_object('rank', mine.rank, 'points', mine.points);
-      IF around = 'me' THEN
-        -- centred on the caller, shifted to stay a full page near the bottom
-        off := greatest(0, least(mine.pos - 1 - (lim - 1) / 2, info.total - lim));
-      END IF;
-    END IF;
-  END IF;
-
-  SELECT coalesce(jsonb_agg(jsonb_build_object('rank', p.rank, 'user_id', p.user_id,
-                                               'display_name', p.display_name, 'points', p.points,
-                                               'level', p.level) ORDER BY ord), '[]')
-    INTO items
-    FROM lms.board_page(board, win, lim, off) WITH ORDINALITY AS p(rank, user_id, display_name, points, level, ord);
-
-  RETURN lms.ok(200, jsonb_build_object(
-    'board', board, 'window', win, 'period_start', info.period_start,
-    'generated_at', lms.iso(info.generated_at), 'total', info.total,
-    'limit', lim, 'offset', off,
-    'items', items, 'me', me_doc));
-END
-$$;
+  AS 'MODULE_PATHNAME', 'lms_board_answer'
+  LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION lms.api_leaderboard_global(token text, path text, query jsonb, body jsonb)
 RETURNS lms.api_response
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-RETURN lms.board_answer(token, 'global', query);
+  AS 'MODULE_PATHNAME', 'lms_api_leaderboard_global'
+  LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 CREATE FUNCTION lms.api_leaderboard_course(token text, path text, query jsonb, body jsonb)
 RETURNS lms.api_response

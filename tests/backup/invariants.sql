@@ -33,5 +33,11 @@ SELECT 'module_progress completed_lessons', count(*)
   FULL JOIN lms.module_progress mp ON mp.user_id = x.user_id AND mp.module_id = x.module_id
  WHERE coalesce(mp.completed_lessons, 0) <> coalesce(x.n, 0)
 UNION ALL
+SELECT 'board_slots learners', count(*)
+  FROM (SELECT e.board, e.win, e.points, lms.board_slot(e.reached_at) AS slot, count(*) AS n
+          FROM lms.board_entries e GROUP BY 1, 2, 3, 4) x
+  FULL JOIN lms.board_slots s ON s.board = x.board AND s.win = x.win AND s.points = x.points AND s.slot = x.slot
+ WHERE coalesce(s.learners, 0) <> coalesce(x.n, 0)
+UNION ALL
 SELECT 'gamification (recompute differences)', (SELECT differences FROM lms.recompute_gamification())
 ORDER BY 1;
