@@ -6,8 +6,11 @@
 #   bench/gateway.sh                      BENCH_SECONDS=10 per run by default
 #   LMS_GATEWAY_BIN=... BENCH_SECONDS=30 bench/gateway.sh
 #
-# 1. GET /api/v1/gamification/me and POST /api/v1/progress/lessons/{id} with wrk at 64
-#    connections, beside pgbench -M prepared calling the same SQL function at 64 clients.
+# 1. Every hot route with wrk at 64 connections (a token on every request, gzip accepted),
+#    beside pgbench -M prepared calling the same SQL function with the same arguments at 64
+#    clients: GET /gamification/me, POST /progress/lessons/{id}, GET /progress/courses/{id},
+#    GET /courses/{id}, GET /courses?page=1&limit=20, GET /leaderboards/global?window=all&limit=50.
+#    The summary prints the gateway's share of pgbench's rate per route (target >= 80 %).
 # 2. GET /health (no database): the HTTP-only ceiling.
 # 3. 1,000 concurrent keep-alive connections on a mixed read load: errors, p99, gateway RSS
 #    idle and under load.
@@ -77,18 +80,19 @@ run_wrk() { # label conns script
   echo "$label|$rps|$p50|$p99|$non2xx" >>"$work/summary"
 }
 
-# pgbench: one script per learner token, so each transaction is one learner's call
-run_pgbench() { # label kind
-  local label=$1 kind=$2 i=0 files=()
+# pgbench: one script per learner token, so each transaction is one learner's call of FUNCTION
+# with PATH and QUERY (progress: a heartbeat body, as progress.lua sends)
+run_pgbench() { # label function path query
+  local label=$1 fn=$2 path=$3 query=$4 i=0 files=()
   while read -r tok; do
     i=$((i + 1))
-    if [ "$kind" = me ]; then
-      printf "SELECT status, body FROM lms.api_gamification_me('%s', NULL, '{}', NULL);\n" "$tok" >"$work/pg$i.sql"
-    else
+    if [ "$fn" = api_progress_record ]; then
       cat >"$work/pg$i.sql" <<SQL
 \\set s random(1, 500)
 SELECT status, body FROM lms.api_progress_record('$tok', '$lesson', '{}', ('{"watched_seconds":' || :s || ',"last_position_seconds":' || :s || ',"completion_percentage":' || (:s * 80 / 600) || '}')::jsonb);
 SQL
+    else
+      printf "SELECT status, body FROM lms.%s('%s', %s, '%s', NULL);\n" "$fn" "$tok" "$path" "$query" >"$work/pg$i.sql"
     fi
     files+=(-f "$work/pg$i.sql")
   done <"$work/tokens"
@@ -100,16 +104,28 @@ SQL
   local tps lat
   tps=$(awk '/^tps/{print $3; exit}' "$work/pgb.out")
   lat=$(awk '/^latency average/{print $4 " " $5}' "$work/pgb.out")
-  printf "   %-12s tps %12s   latency avg %s\n" "$label" "$tps" "$lat"
+  printf "   %-16s tps %12s   latency avg %s\n" "$label" "$tps" "$lat"
   echo "$label|$tps|avg $lat||" >>"$work/summary"
 }
 
 echo
 echo "== 1. one SQL call per request, $conns connections, ${secs}s each"
-run_wrk "http me" "$conns" gamification_me.lua
-run_pgbench "pgbench me" me
-run_wrk "http progress" "$conns" progress.lua
-run_pgbench "pgbench progress" progress
+course=$(sed -n 's/^course=//p' "$work/ids")
+# name | wrk script | ROUTE_PATH | function | path argument (SQL) | query (JSON)
+routes=(
+  "me|route.lua|/api/v1/gamification/me|api_gamification_me|NULL|{}"
+  "progress|progress.lua||api_progress_record||"
+  "course_progress|route.lua|/api/v1/progress/courses/{course}|api_progress_course|'$course'|{}"
+  "course|route.lua|/api/v1/courses/{course}|api_course_get|'$course'|{}"
+  'catalog|route.lua|/api/v1/courses?page=1&limit=20|api_courses_list|NULL|{"page":"1","limit":"20"}'
+  'board|route.lua|/api/v1/leaderboards/global?window=all&limit=50|api_leaderboard_global|NULL|{"limit":"50","window":"all"}'
+)
+for r in "${routes[@]}"; do
+  IFS='|' read -r name script rpath fn parg query <<<"$r"
+  export ROUTE_PATH=$rpath
+  run_wrk "http $name" "$conns" "$script"
+  run_pgbench "pgbench $name" "$fn" "$parg" "$query"
+done
 
 echo
 echo "== 2. HTTP-only ceiling"
@@ -133,18 +149,18 @@ printf "   gateway RSS idle %d MiB, under %d connections %d MiB (peak sampled ev
 echo
 echo "== summary"
 awk -F'|' '{printf "   %-16s %12s  %10s  %10s  %s\n", $1, $2, $3, $4, ($5 != "" ? "non-2xx " $5 : "")}' "$work/summary"
-me_http=$(awk -F'|' '$1=="http me"{print $2}' "$work/summary")
-me_pg=$(awk -F'|' '$1=="pgbench me"{print $2}' "$work/summary")
-pr_http=$(awk -F'|' '$1=="http progress"{print $2}' "$work/summary")
-pr_pg=$(awk -F'|' '$1=="pgbench progress"{print $2}' "$work/summary")
-python3 - "$me_http" "$me_pg" "$pr_http" "$pr_pg" <<'EOF'
+python3 - "$work/summary" <<'EOF'
 import sys
-def ratio(a, b):
+rows = {}
+for line in open(sys.argv[1]):
+    f = line.rstrip("\n").split("|")
+    rows[f[0]] = f[1]
+print("   gateway / pgbench calling the same function (target >= 80 %):")
+for label in [l for l in rows if l.startswith("http ") and "pgbench " + l[5:] in rows]:
     try:
-        return "%.0f %%" % (100 * float(a) / float(b))
+        ratio = "%.0f %%" % (100 * float(rows[label]) / float(rows["pgbench " + label[5:]]))
     except (ValueError, ZeroDivisionError):
-        return "n/a"
-print("   gateway / pgbench: gamification/me %s, progress %s (target >= 60 %%)" % (
-    ratio(sys.argv[1], sys.argv[2]), ratio(sys.argv[3], sys.argv[4])))
+        ratio = "n/a"
+    print("     %-16s %10s req/s  /  %10s tps  =  %s" % (label[5:], rows[label], rows["pgbench " + label[5:]], ratio))
 EOF
 if grep -q -i "error" "$work/gateway.log"; then echo "   gateway log:"; grep -i error "$work/gateway.log" | sort | uniq -c | head; fi

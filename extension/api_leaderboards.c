@@ -280,7 +280,10 @@ board_answer(FunctionCallInfo fcinfo, text *token, text *board, Jsonb *query)
 		return lms_problem(fcinfo, 400, "validation_failed", LMS_DETAIL_VALIDATION_FAILED, errs.data);
 	if (token != NULL || bq.around_me)
 	{
+		/* under a snapshot taken now, as the former PL/pgSQL answer's statement looked it up */
+		(void) lms_board_snapshot_push();
 		lms_resolve_caller(token, &caller);
+		lms_board_snapshot_pop();
 		if (caller.user_id == 0)
 			return lms_problem(fcinfo, 401, "unauthenticated", LMS_DETAIL_UNAUTHENTICATED, NULL);
 	}

@@ -13,8 +13,8 @@
  * uniqueness) and verified when the table is resolved, by name, once per backend and again
  * after any relcache invalidation of the table or its indexes (DDL, DROP/CREATE EXTENSION in
  * the same session). A difference is an error naming the assumption, never a silent misread.
- * The direct write checks more: no trigger on UPDATE but foreign-key triggers that cannot fire
- * for the columns it writes, no foreign key and no CHECK constraint on those columns except
+ * The direct write checks more: no trigger on UPDATE but foreign-key triggers and UPDATE OF
+ * triggers that cannot fire for the columns it writes, no foreign key and no CHECK constraint on those columns except
  * the ones listed here and enforced here, no generated column, no row security, a heap table.
  * When that does not hold, lms_update_locked says so and the caller writes through SQL.
  * One relcache callback serves every table: PostgreSQL allows only a few per backend.
@@ -58,6 +58,7 @@ typedef struct ColumnSpec
 {
 	const char *name;
 	Oid			type;
+	bool		optional;		/* added by a later version: absent before ALTER EXTENSION UPDATE */
 } ColumnSpec;
 
 /* A CHECK constraint on a written column that this file enforces itself (an int4 minimum). */
@@ -105,6 +106,7 @@ static const ColumnSpec enrollments_columns[] = {
 	[ENROLLMENT_LAST_AT] = {"last_activity_at", TIMESTAMPTZOID},
 	[ENROLLMENT_LAST_LESSON] = {"last_lesson_id", INT8OID},
 	[ENROLLMENT_LAST_POSITION] = {"last_position_seconds", INT4OID},
+	[ENROLLMENT_LAST_HOUR] = {"last_active_hour", INT8OID, true},
 };
 static const KnownCheck enrollments_checks[] = {
 	{ENROLLMENT_LAST_POSITION, "(last_position_seconds >= 0)", 0},
@@ -156,11 +158,21 @@ static const ColumnSpec slots_columns[] = {
 	[SLOT_SLOT] = {"slot", INT8OID}, [SLOT_LEARNERS] = {"learners", INT8OID},
 };
 
+static const ColumnSpec modules_columns[] = {
+	[MODULE_ID] = {"id", INT8OID}, [MODULE_COURSE] = {"course_id", INT8OID}, [MODULE_TITLE] = {"title", TEXTOID},
+	[MODULE_POSITION] = {"position", INT4OID}, [MODULE_LESSON_COUNT] = {"lesson_count", INT4OID},
+};
+static const ColumnSpec module_progress_columns[] = {
+	[MP_USER] = {"user_id", INT8OID}, [MP_MODULE] = {"module_id", INT8OID},
+	[MP_COMPLETED] = {"completed_lessons", INT4OID},
+};
+
 static const TableDef tables[LMS_NTABLES] = {
 	[LMS_LESSONS] = {"lessons", COLUMNS(lessons_columns)},
 	[LMS_COURSES] = {"courses", COLUMNS(courses_columns)},
 	[LMS_ENROLLMENTS] = {"enrollments", COLUMNS(enrollments_columns),
-		(1 << ENROLLMENT_LAST_AT) | (1 << ENROLLMENT_LAST_LESSON) | (1 << ENROLLMENT_LAST_POSITION),
+		(1 << ENROLLMENT_LAST_AT) | (1 << ENROLLMENT_LAST_LESSON) | (1 << ENROLLMENT_LAST_POSITION) |
+		(1 << ENROLLMENT_LAST_HOUR),
 	COLUMNS(enrollments_checks)},
 	[LMS_LESSON_PROGRESS] = {"lesson_progress", COLUMNS(progress_columns)},
 	[LMS_USERS] = {"users", COLUMNS(users_columns)},
@@ -172,6 +184,8 @@ static const TableDef tables[LMS_NTABLES] = {
 	[LMS_SESSIONS] = {"sessions", COLUMNS(sessions_columns)},
 	[LMS_BOARDS] = {"boards", COLUMNS(boards_columns)},
 	[LMS_BOARD_SLOTS] = {"board_slots", COLUMNS(slots_columns)},
+	[LMS_MODULES] = {"modules", COLUMNS(modules_columns)},
+	[LMS_MODULE_PROGRESS] = {"module_progress", COLUMNS(module_progress_columns)},
 };
 
 static const IndexDef indexes[LMS_NINDEXES] = {
@@ -197,6 +211,8 @@ static const IndexDef indexes[LMS_NINDEXES] = {
 	[LMS_SESSIONS_PKEY] = {"sessions_pkey", LMS_SESSIONS, "unique btree (token_hash)"},
 	[LMS_BOARDS_PKEY] = {"boards_pkey", LMS_BOARDS, "unique btree (board, win)"},
 	[LMS_BOARD_SLOTS_PKEY] = {"board_slots_pkey", LMS_BOARD_SLOTS, "unique btree (board, win, points, slot)"},
+	[LMS_MODULES_BY_COURSE] = {"modules_by_course", LMS_MODULES, "btree (course_id, position)"},
+	[LMS_MODULE_PROGRESS_PKEY] = {"module_progress_pkey", LMS_MODULE_PROGRESS, "unique btree (user_id, module_id)"},
 };
 
 /* What resolution found, per backend. */
@@ -397,6 +413,16 @@ direct_write_allowed(LmsTable t, Relation rel)
 			continue;
 		if (RI_FKey_trigger_type(tg->tgfoid) == RI_TRIGGER_NONE)
 		{
+			/*
+			 * an UPDATE OF trigger fires only for an UPDATE that sets one of its columns: one
+			 * whose columns the direct write never sets would not fire for it through SQL
+			 */
+			for (k = 0; k < tg->tgnattr; k++)
+				for (int c = 0; c < def->ncolumns; c++)
+					if (st->atts[c] == tg->tgattr[k])
+						cols |= 1 << c;
+			if (tg->tgnattr > 0 && (cols & def->writable) == 0)
+				continue;
 			appendStringInfo(&why, "trigger %s fires on UPDATE", tg->tgname);
 			break;
 		}
@@ -474,6 +500,8 @@ resolve_table(LmsTable t)
 
 		st->atts[c] = get_attnum(st->relid, def->columns[c].name);
 		type = st->atts[c] == InvalidAttrNumber ? InvalidOid : get_atttype(st->relid, st->atts[c]);
+		if (type == InvalidOid && def->columns[c].optional)
+			continue;
 		if (type != def->columns[c].type)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -551,6 +579,12 @@ Datum
 lms_scan_get(LmsScan *s, int column, bool *isnull)
 {
 	return slot_getattr(s->slot, table_state[s->table].atts[column], isnull);
+}
+
+bool
+lms_column_present(LmsTable t, int column)
+{
+	return resolve_table(t)->atts[column] != InvalidAttrNumber;
 }
 
 void

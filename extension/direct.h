@@ -30,6 +30,8 @@ typedef enum LmsTable
 	LMS_SESSIONS,
 	LMS_BOARDS,
 	LMS_BOARD_SLOTS,
+	LMS_MODULES,
+	LMS_MODULE_PROGRESS,
 	LMS_NTABLES
 } LmsTable;
 
@@ -46,7 +48,8 @@ enum
 enum
 {
 	ENROLLMENT_ID, ENROLLMENT_USER, ENROLLMENT_COURSE, ENROLLMENT_STATUS, ENROLLMENT_EXPIRES,
-	ENROLLMENT_COMPLETED, ENROLLMENT_LAST_AT, ENROLLMENT_LAST_LESSON, ENROLLMENT_LAST_POSITION
+	ENROLLMENT_COMPLETED, ENROLLMENT_LAST_AT, ENROLLMENT_LAST_LESSON, ENROLLMENT_LAST_POSITION,
+	ENROLLMENT_LAST_HOUR		/* 1.1 */
 };
 enum
 {
@@ -88,6 +91,14 @@ enum
 {
 	SLOT_BOARD, SLOT_WIN, SLOT_POINTS, SLOT_SLOT, SLOT_LEARNERS
 };
+enum
+{
+	MODULE_ID, MODULE_COURSE, MODULE_TITLE, MODULE_POSITION, MODULE_LESSON_COUNT
+};
+enum
+{
+	MP_USER, MP_MODULE, MP_COMPLETED
+};
 
 /* The indexes scanned. */
 typedef enum LmsIndex
@@ -108,6 +119,8 @@ typedef enum LmsIndex
 	LMS_SESSIONS_PKEY,			/* (token_hash) */
 	LMS_BOARDS_PKEY,			/* (board, win) */
 	LMS_BOARD_SLOTS_PKEY,		/* (board, win, points, slot) */
+	LMS_MODULES_BY_COURSE,		/* (course_id, position) */
+	LMS_MODULE_PROGRESS_PKEY,	/* (user_id, module_id) */
 	LMS_NINDEXES
 } LmsIndex;
 
@@ -129,6 +142,9 @@ extern LmsScan *lms_scan_begin(LmsIndex index, Snapshot snap, int nkeys, const L
 extern bool lms_scan_next(LmsScan *scan);
 extern Datum lms_scan_get(LmsScan *scan, int column, bool *isnull);
 extern void lms_scan_end(LmsScan *scan);
+
+/* Whether an optional column (one a later version added) exists in this install. */
+extern bool lms_column_present(LmsTable t, int column);
 
 /*
  * The identity of the row version the scan is on: the transaction that wrote it and where it

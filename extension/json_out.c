@@ -60,7 +60,10 @@ lms_json_ts(StringInfo buf, TimestampTz ts, bool isnull)
 void
 lms_json_int(StringInfo buf, int64 v)
 {
-	appendStringInfo(buf, INT64_FORMAT, v);
+	char		digits[MAXINT8LEN + 1];
+
+	/* pg_lltoa, not a printf: pages write a few hundred numbers each */
+	appendBinaryStringInfo(buf, digits, pg_lltoa(v, digits));
 }
 
 void

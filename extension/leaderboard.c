@@ -78,6 +78,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
+#include "utils/lsyscache.h"
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -89,34 +92,17 @@
 const char *const lms_window_names[WIN_COUNT] = {"all", "week", "month"};
 
 /*
- * The slot of a reached_at in lms.board_slots: whole hours since 2000-01-01 UTC (PostgreSQL's
- * epoch), rounded down. The SQL of the refresh and the C of the reads both use this one.
+ * Whether lms.board_slots exists: a 1.0 install runs on this library until ALTER EXTENSION lms
+ * UPDATE, without it. Then refreshes keep no slots and reads count within tie groups.
  */
-int64
-lms_board_slot_of(TimestampTz reached_at)
+bool
+lms_board_slots_exist(void)
 {
-	int64		slot = reached_at / USECS_PER_HOUR;
+	Oid			nsp = get_namespace_oid("lms", true);
 
-	if (reached_at < 0 && reached_at % USECS_PER_HOUR != 0)
-		slot--;
-	return slot;
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("board_slots", nsp));
 }
 
-/* The first instant of a slot. */
-TimestampTz
-lms_board_slot_start(int64 slot)
-{
-	return slot * USECS_PER_HOUR;
-}
-
-PG_FUNCTION_INFO_V1(lms_board_slot);
-
-/* lms.board_slot(reached_at) -> bigint: lms_board_slot_of for SQL. */
-Datum
-lms_board_slot(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT64(lms_board_slot_of(PG_GETARG_TIMESTAMPTZ(0)));
-}
 
 static SPIPlanPtr plan_course_exists = NULL;
 

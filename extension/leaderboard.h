@@ -29,9 +29,8 @@ typedef struct BoardRef
 	int			win;
 } BoardRef;
 
-/* The hour slot of a reached_at (lms.board_slots), and a slot's first instant. */
-extern int64 lms_board_slot_of(TimestampTz reached_at);
-extern TimestampTz lms_board_slot_start(int64 slot);
+/* Whether lms.board_slots exists (not in a 1.0 install running on this library). */
+extern bool lms_board_slots_exist(void);
 
 /* The global board, or a course's (no lookup). */
 extern void lms_board_ref(BoardRef *b, int64 course_id, int win);

@@ -21,6 +21,7 @@
 #include "leaderboard_refresh.h"
 #include "lms.h"
 #include "plans.h"
+#include "rules.h"
 
 
 /* True when the background worker refreshes the boards of this database. */
@@ -133,7 +134,7 @@ slot_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, TimestampTz *sta
 
 		if (cum + n > skip)
 		{
-			*start = lms_board_slot_start(DatumGetInt64(lms_scan_get(scan, SLOT_SLOT, &isnull)));
+			*start = lms_hour_start(DatumGetInt64(lms_scan_get(scan, SLOT_SLOT, &isnull)));
 			*before = cum;
 			found = true;
 			break;
@@ -265,7 +266,7 @@ lms_board_page_walk_at(BoardRef *b, int64 lim, int64 off, Snapshot snap, LmsPage
 		return;					/* an empty board */
 
 	skip = off - above;
-	if (skip > PAGE_SEEK_MIN)
+	if (skip > PAGE_SEEK_MIN && lms_board_slots_exist())
 	{
 		TimestampTz start;
 		int64		before;
@@ -441,20 +442,24 @@ position_at(BoardRef *b, Snapshot snap, int64 user_id, int64 points, TimestampTz
 	int			nkeys = board_keys(keys, b);
 	LmsScan    *scan;
 	bool		isnull;
-	int64		slot = lms_board_slot_of(reached),
+	int64		slot = lms_hour_of(reached),
 				before = 0;
+	bool		slots = lms_board_slots_exist();
 
 	keys[nkeys].strategy = BTEqualStrategyNumber;
 	keys[nkeys++].value = Int64GetDatum(points);
-	keys[nkeys].strategy = BTLessStrategyNumber;
-	keys[nkeys++].value = Int64GetDatum(slot);
-	scan = lms_scan_begin(LMS_BOARD_SLOTS_PKEY, snap, nkeys, keys, ForwardScanDirection);
-	while (lms_scan_next(scan))
-		before += DatumGetInt64(lms_scan_get(scan, SLOT_LEARNERS, &isnull));
-	lms_scan_end(scan);
-
-	keys[nkeys - 1].strategy = BTGreaterEqualStrategyNumber;
-	keys[nkeys - 1].value = TimestampTzGetDatum(lms_board_slot_start(slot));
+	if (slots)
+	{
+		keys[nkeys].strategy = BTLessStrategyNumber;
+		keys[nkeys++].value = Int64GetDatum(slot);
+		scan = lms_scan_begin(LMS_BOARD_SLOTS_PKEY, snap, nkeys, keys, ForwardScanDirection);
+		while (lms_scan_next(scan))
+			before += DatumGetInt64(lms_scan_get(scan, SLOT_LEARNERS, &isnull));
+		lms_scan_end(scan);
+		keys[nkeys - 1].strategy = BTGreaterEqualStrategyNumber;
+		keys[nkeys - 1].value = TimestampTzGetDatum(lms_hour_start(slot));
+	}
+	/* without slots (a 1.0 install on this library) the whole group before the learner is counted */
 	scan = lms_scan_begin(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
 	while (lms_scan_next(scan))
 	{

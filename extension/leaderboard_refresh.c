@@ -24,7 +24,7 @@
 
 /* Plans kept for the backend's lifetime: [course?][window kind: all / period]. */
 static SPIPlanPtr plan_full[2][2] = {{NULL, NULL}, {NULL, NULL}};
-static SPIPlanPtr plan_incr[2][2] = {{NULL, NULL}, {NULL, NULL}};
+static SPIPlanPtr plan_incr[2][2][2] = {{{NULL, NULL}, {NULL, NULL}}, {{NULL, NULL}, {NULL, NULL}}};
 static SPIPlanPtr plan_hist = NULL;
 static SPIPlanPtr plan_slots = NULL;
 static SPIPlanPtr plan_above = NULL;
@@ -170,6 +170,16 @@ full_plan(bool course, bool period)
 	return *slot;
 }
 
+/* Moving the learners of a diff between the hour slots of their tie groups (lms.board_slots). */
+#define SLOTS_DIFF \
+	"slots AS (INSERT INTO lms.board_slots AS s (board, win, points, slot, learners)" \
+	"          SELECT $1, $2, x.p, x.sl, sum(x.d) FROM" \
+	"            (SELECT d.points AS p, lms.hour_of(d.reached_at) AS sl, 1 AS d FROM diff d WHERE NOT d.gone" \
+	"             UNION ALL SELECT d.old_points, lms.hour_of(d.old_reached), -1 FROM diff d WHERE d.existed) x" \
+	"           GROUP BY x.p, x.sl HAVING sum(x.d) <> 0" \
+	"          ON CONFLICT (board, win, points, slot) DO UPDATE SET learners = s.learners + EXCLUDED.learners" \
+	"          RETURNING 1), "
+
 /*
  * The refresh of one kind of board: the learners of the ledger rows past the board's low mark
  * and of the visibility changes past its users' low mark, each re-read from the source by key;
@@ -179,9 +189,9 @@ full_plan(bool course, bool period)
  * a generic plan would guess a third of the ledger past the mark.
  */
 static SPIPlanPtr
-incr_plan(bool course, bool period)
+incr_plan(bool course, bool period, bool slots)
 {
-	SPIPlanPtr *slot = &plan_incr[course][period];
+	SPIPlanPtr *slot = &plan_incr[course][period][slots];
 
 	if (*slot == NULL)
 	{
@@ -217,17 +227,10 @@ incr_plan(bool course, bool period)
 					   "          GROUP BY x.p HAVING sum(x.d) <> 0"
 					   "         ON CONFLICT (board, win, points) DO UPDATE SET learners = h.learners + EXCLUDED.learners"
 					   "         RETURNING 1), "
-					   "slots AS (INSERT INTO lms.board_slots AS s (board, win, points, slot, learners)"
-					   "          SELECT $1, $2, x.p, x.sl, sum(x.d) FROM"
-					   "            (SELECT d.points AS p, lms.board_slot(d.reached_at) AS sl, 1 AS d FROM diff d WHERE NOT d.gone"
-					   "             UNION ALL SELECT d.old_points, lms.board_slot(d.old_reached), -1 FROM diff d WHERE d.existed) x"
-					   "           GROUP BY x.p, x.sl HAVING sum(x.d) <> 0"
-					   "          ON CONFLICT (board, win, points, slot) DO UPDATE SET learners = s.learners + EXCLUDED.learners"
-					   "          RETURNING 1), "
+					   "%s"
 					   "meta AS (UPDATE lms.boards b SET generated_at = $6,"
 					   "           total = b.total + (SELECT count(*) FILTER (WHERE NOT d.existed) - count(*) FILTER (WHERE d.gone)"
-					   "                                FROM diff d) + 0 * (SELECT count(*) FROM hist)"
-					   "                                + 0 * (SELECT count(*) FROM slots),"
+					   "                                FROM diff d) + 0 * (SELECT count(*) FROM hist),"
 					   "           ledger_low = CASE WHEN still_running THEN least(b.ledger_low, b.ledger_mark) ELSE b.ledger_mark END,"
 					   "           users_low = CASE WHEN still_running THEN least(b.users_low, b.users_mark) ELSE b.users_mark END,"
 					   "           ledger_mark = m.lm, users_mark = m.um, snap = pg_catalog.pg_current_snapshot()"
@@ -235,7 +238,8 @@ incr_plan(bool course, bool period)
 					   "         WHERE b.board = $1 AND b.win = $2 RETURNING 1) "
 					   DIFF_COUNT,
 					   course ? "AND l.course_id = $3" : "",
-					   one_sources[course][period]);
+					   one_sources[course][period],
+					   slots ? SLOTS_DIFF : "");
 		{
 			/* custom plans: the estimates must see how few rows lie past the marks */
 			static const Oid itypes[9] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
@@ -274,6 +278,28 @@ board_recount_above(Datum *values)
 							 GUC_ACTION_SAVE, true, 0, false);
 	lms_exec_expect(plan_above, values, NULL, false, 0, SPI_OK_UPDATE, "count the leaderboard");
 	AtEOXact_GUC(true, save_nestlevel);
+}
+
+/*
+ * The hour slots of a board's tie groups counted again from its entries after a full build:
+ * rows that differ are written, empty ones removed.
+ */
+static void
+board_recount_slots(Datum *values)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+
+	lms_plan(&plan_slots,
+			 "WITH agg AS (SELECT e.points, lms.hour_of(e.reached_at) AS slot, count(*) AS n"
+			 "               FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 GROUP BY 1, 2), "
+			 "gone AS (DELETE FROM lms.board_slots s WHERE s.board = $1 AND s.win = $2"
+			 "           AND NOT EXISTS (SELECT FROM agg a WHERE a.points = s.points AND a.slot = s.slot) RETURNING 1) "
+			 "INSERT INTO lms.board_slots AS s (board, win, points, slot, learners)"
+			 " SELECT $1, $2, a.points, a.slot, a.n FROM agg a"
+			 " ON CONFLICT (board, win, points, slot) DO UPDATE SET learners = EXCLUDED.learners"
+			 "  WHERE s.learners <> EXCLUDED.learners",
+			 2, types);
+	lms_exec_expect(plan_slots, values, NULL, false, 0, SPI_OK_INSERT, "split the leaderboard's tie groups");
 }
 
 /*
@@ -443,7 +469,8 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 	if (incremental)
 	{
 		/* only the learners whose score or visibility changed */
-		lms_exec_expect(incr_plan(course, period), values, nulls, false, 0, SPI_OK_SELECT, "refresh the leaderboard");
+		lms_exec_expect(incr_plan(course, period, lms_board_slots_exist()), values, nulls, false, 0,
+						SPI_OK_SELECT, "refresh the leaderboard");
 		if (SPI_processed == 1)
 		{
 			bool		cnull;
@@ -478,17 +505,8 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 				  "  WHERE h.learners <> EXCLUDED.learners",
 				  2, htypes);
 		lms_exec_expect(plan_hist, values, NULL, false, 0, SPI_OK_INSERT, "count the leaderboard");
-		lms_plan(&plan_slots,
-				  "WITH agg AS (SELECT e.points, lms.board_slot(e.reached_at) AS slot, count(*) AS n"
-				  "               FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2 GROUP BY 1, 2), "
-				  "gone AS (DELETE FROM lms.board_slots s WHERE s.board = $1 AND s.win = $2"
-				  "           AND NOT EXISTS (SELECT FROM agg a WHERE a.points = s.points AND a.slot = s.slot) RETURNING 1) "
-				  "INSERT INTO lms.board_slots AS s (board, win, points, slot, learners)"
-				  " SELECT $1, $2, a.points, a.slot, a.n FROM agg a"
-				  " ON CONFLICT (board, win, points, slot) DO UPDATE SET learners = EXCLUDED.learners"
-				  "  WHERE s.learners <> EXCLUDED.learners",
-				  2, htypes);
-		lms_exec_expect(plan_slots, values, NULL, false, 0, SPI_OK_INSERT, "split the leaderboard's tie groups");
+		if (lms_board_slots_exist())
+			board_recount_slots(values);
 		board_recount_above(values);
 		AtEOXact_GUC(true, save_nestlevel);
 	}

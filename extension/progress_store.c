@@ -22,7 +22,7 @@
 
 static SPIPlanPtr hold_lesson_plan = NULL;
 static SPIPlanPtr lock_course_plan = NULL;
-static SPIPlanPtr write_plan = NULL;
+static SPIPlanPtr write_plan[2] = {NULL, NULL};
 static SPIPlanPtr upsert_plan = NULL;
 static SPIPlanPtr flip_plan = NULL;
 static SPIPlanPtr count_plan = NULL;
@@ -147,7 +147,32 @@ typedef struct LiveCheck
 	TimestampTz now;
 	char	   *status;
 	int32		completed_lessons;
+	bool		hours;			/* the install has enrollments.last_active_hour (1.1) */
+	bool		old_hour_null;	/* the hour of its last activity before this write */
+	int64		old_hour;
 } LiveCheck;
+
+static SPIPlanPtr old_hour_plan = NULL;
+static SPIPlanPtr activity_plan = NULL;
+
+/*
+ * The learner's last activity moved to this write's hour (from none, or an earlier hour): the
+ * course's count of active learners per hour follows (lms.course_activity_move). Once per
+ * learner, course and hour; the other writes of the hour change nothing here.
+ */
+static void
+activity_moved(int64 course_id, int64 user_id, bool old_null, int64 old_hour, int64 new_hour)
+{
+	static const Oid types[4] = {INT8OID, INT8OID, INT8OID, INT8OID};
+	Datum		args[4] = {Int64GetDatum(course_id), Int64GetDatum(user_id), Int64GetDatum(old_hour),
+	Int64GetDatum(new_hour)};
+	char		nulls[4] = {' ', ' ', old_null ? 'n' : ' ', ' '};
+
+	if (!old_null && old_hour == new_hour)
+		return;
+	lms_plan(&activity_plan, "SELECT lms.course_activity_move($1, $2, $3, $4)", 4, types);
+	lms_exec(activity_plan, args, nulls, false, 0);
+}
 
 static bool
 enrollment_still_live(LmsRow *row, void *arg)
@@ -165,7 +190,27 @@ enrollment_still_live(LmsRow *row, void *arg)
 	lc->status = status;
 	done = lms_row_get(row, ENROLLMENT_COMPLETED, &isnull);
 	lc->completed_lessons = isnull ? 0 : DatumGetInt32(done);
+	if (lc->hours)
+	{
+		Datum		h = lms_row_get(row, ENROLLMENT_LAST_HOUR, &lc->old_hour_null);
+
+		lc->old_hour = lc->old_hour_null ? 0 : DatumGetInt64(h);
+	}
 	return true;
+}
+
+/* The learner's progress row as the write's statement returned it. */
+static void
+read_row(LmsProgressRow *row)
+{
+	bool		isnull;
+
+	row->watched = lms_col_int32(0, 1, 0);
+	row->position = lms_col_int32(0, 2, 0);
+	row->pct_hundredths = lms_col_int32(0, 3, 0);
+	row->completed = lms_col_bool(0, 4, false);
+	row->completed_at = lms_col_ts(0, 5, &isnull);
+	row->completed_at_null = isnull;
 }
 
 bool
@@ -174,13 +219,19 @@ lms_store_write(const LmsProgressWrite *w, LmsProgressRow *row, char **status,
 {
 	static const Oid types[9] = {INT8OID, INT8OID, INT8OID, INT8OID, INT4OID, INT4OID,
 	INT4OID, TIMESTAMPTZOID, INT8OID};
-	static const int touched[] = {ENROLLMENT_LAST_AT, ENROLLMENT_LAST_LESSON, ENROLLMENT_LAST_POSITION};
-	Datum		tvalues[3] = {TimestampTzGetDatum(w->now), Int64GetDatum(w->lesson_id),
+	/* the hour goes with the time (written unchanged within the hour: still a HOT update) */
+	int64		hour = lms_hour_of(w->now);
+	static const int touched_position[] = {ENROLLMENT_LAST_AT, ENROLLMENT_LAST_LESSON, ENROLLMENT_LAST_HOUR,
+	ENROLLMENT_LAST_POSITION};
+	static const int touched_same[] = {ENROLLMENT_LAST_AT, ENROLLMENT_LAST_LESSON, ENROLLMENT_LAST_POSITION};
+	Datum		tvalues[4] = {TimestampTzGetDatum(w->now), Int64GetDatum(w->lesson_id), Int64GetDatum(hour),
+	Int32GetDatum(w->position)};
+	Datum		svalues[3] = {TimestampTzGetDatum(w->now), Int64GetDatum(w->lesson_id),
 	Int32GetDatum(w->position)};
 	Datum		args[9];
 	char		nulls[9];
-	LiveCheck	lc = {w->now, NULL, 0};
-	bool		isnull;
+	LiveCheck	lc = {w->now, NULL, 0, false, true, 0};
+	LmsUpdateResult done;
 
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = Int64GetDatum(w->user_id);
@@ -194,8 +245,14 @@ lms_store_write(const LmsProgressWrite *w, LmsProgressRow *row, char **status,
 	args[7] = TimestampTzGetDatum(w->now);
 	args[8] = Int64GetDatum(w->enrollment_id);
 
-	switch (lms_update_locked(LMS_ENROLLMENTS_PKEY, w->enrollment_id, enrollment_still_live, &lc,
-							  w->keep_position ? 2 : 3, touched, tvalues))
+	lc.hours = lms_column_present(LMS_ENROLLMENTS, ENROLLMENT_LAST_HOUR);
+	if (lc.hours)
+		done = lms_update_locked(LMS_ENROLLMENTS_PKEY, w->enrollment_id, enrollment_still_live, &lc,
+								 w->keep_position ? 3 : 4, touched_position, tvalues);
+	else
+		done = lms_update_locked(LMS_ENROLLMENTS_PKEY, w->enrollment_id, enrollment_still_live, &lc,
+								 w->keep_position ? 2 : 3, touched_same, svalues);
+	switch (done)
 	{
 		case LMS_UPDATE_SKIPPED:
 			return false;		/* dropped or expired meanwhile */
@@ -207,10 +264,42 @@ lms_store_write(const LmsProgressWrite *w, LmsProgressRow *row, char **status,
 				elog(ERROR, "the progress upsert returned no row");
 			*status = lc.status;
 			*completed_lessons = lc.completed_lessons;
+			if (lc.hours)
+			{
+				LmsProgressRow saved;
+
+				/* the upsert's row first: the activity statement replaces SPI_tuptable */
+				read_row(&saved);
+				activity_moved(w->course_id, w->user_id, lc.old_hour_null, lc.old_hour, hour);
+				*row = saved;
+				return true;
+			}
 			break;
 		case LMS_UPDATE_NOT_DIRECT:
+			if (lc.hours)
+			{
+				/* the hour before this write, the enrollment locked until the end */
+				static const Oid otypes[1] = {INT8OID};
+
+				lms_plan(&old_hour_plan, "SELECT last_active_hour FROM lms.enrollments WHERE id = $1 FOR NO KEY UPDATE",
+						 1, otypes);
+				lms_exec(old_hour_plan, &args[8], NULL, false, 1);
+				if (SPI_processed == 1)
+				{
+					lc.old_hour_null = lms_col_isnull(0, 1);
+					lc.old_hour = lms_col_int64(0, 1, 0);
+				}
+			}
 			/* both in one statement, through the executor */
-			lms_plan(&write_plan,
+			lms_plan(&write_plan[lc.hours],
+					 lc.hours ?
+					 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
+					 "             last_position_seconds = coalesce($6, last_position_seconds), "
+					 "             last_active_hour = lms.hour_of($8) "
+					 "           WHERE id = $9 AND lms.enrollment_live(status, expires_at, $8) "
+					 "           RETURNING status, completed_lessons) "
+					 PROGRESS_INSERT "SELECT " PROGRESS_VALUES " FROM t" PROGRESS_ON_CONFLICT
+					 ", (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)" :
 					 "WITH t AS (UPDATE lms.enrollments SET last_activity_at = $8, last_lesson_id = $2, "
 					 "             last_position_seconds = coalesce($6, last_position_seconds) "
 					 "           WHERE id = $9 AND lms.enrollment_live(status, expires_at, $8) "
@@ -218,19 +307,23 @@ lms_store_write(const LmsProgressWrite *w, LmsProgressRow *row, char **status,
 					 PROGRESS_INSERT "SELECT " PROGRESS_VALUES " FROM t" PROGRESS_ON_CONFLICT
 					 ", (SELECT t.status FROM t), (SELECT t.completed_lessons FROM t)",
 					 9, types);
-			lms_exec(write_plan, args, nulls, false, 0);
+			lms_exec(write_plan[lc.hours], args, nulls, false, 0);
 			if (SPI_processed != 1)
 				return false;	/* dropped or expired meanwhile */
 			*status = lms_col_text(0, 6);
 			*completed_lessons = lms_col_int32(0, 7, 0);
+			if (lc.hours)
+			{
+				LmsProgressRow saved;
+
+				read_row(&saved);
+				activity_moved(w->course_id, w->user_id, lc.old_hour_null, lc.old_hour, hour);
+				*row = saved;
+				return true;
+			}
 			break;
 	}
-	row->watched = lms_col_int32(0, 1, 0);
-	row->position = lms_col_int32(0, 2, 0);
-	row->pct_hundredths = lms_col_int32(0, 3, 0);
-	row->completed = lms_col_bool(0, 4, false);
-	row->completed_at = lms_col_ts(0, 5, &isnull);
-	row->completed_at_null = isnull;
+	read_row(row);
 	return true;
 }
 

@@ -316,3 +316,32 @@ lms_event_source_key(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TEXT_P(cstring_to_text(lms_event_key(PG_GETARG_INT64(0), text_to_cstring(PG_GETARG_TEXT_PP(1)))));
 }
+
+/*
+ * The hour a timestamp falls in: whole hours since 2000-01-01 UTC (PostgreSQL's epoch), rounded
+ * down. The hour slots of the boards' tie groups and of the courses' activity counts use it.
+ */
+int64
+lms_hour_of(TimestampTz ts)
+{
+	int64		hour = ts / USECS_PER_HOUR;
+
+	if (ts < 0 && ts % USECS_PER_HOUR != 0)
+		hour--;
+	return hour;
+}
+
+TimestampTz
+lms_hour_start(int64 hour)
+{
+	return hour * USECS_PER_HOUR;
+}
+
+PG_FUNCTION_INFO_V1(lms_hour_of_sql);
+
+/* lms.hour_of(timestamptz) -> bigint */
+Datum
+lms_hour_of_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(lms_hour_of(PG_GETARG_TIMESTAMPTZ(0)));
+}

@@ -5,7 +5,7 @@
  *	  the ledger's source keys and the progress write's input ranges (a learner's active day is
  *	  timezone.c's).
  *	  SQL reaches the same rules through thin wrappers (lms.enrollment_live, lms.effective_status,
- *	  lms.level_for, lms.progress_percentage, lms.source_key).
+ *	  lms.level_for, lms.progress_percentage, lms.source_key, lms.hour_of).
  */
 #ifndef LMS_RULES_H
 #define LMS_RULES_H
@@ -74,5 +74,9 @@ extern bool lms_reason_in_period(const char *reason);
 extern bool lms_percentage_in_range(Datum numeric);
 /* A percentage (numeric, in range) in hundredths, rounded as numeric round(x, 2). */
 extern int32 lms_percentage_hundredths(Datum numeric);
+
+/* The hour of a timestamp (whole hours since 2000-01-01 UTC), and an hour's first instant. */
+extern int64 lms_hour_of(TimestampTz ts);
+extern TimestampTz lms_hour_start(int64 hour);
 
 #endif							/* LMS_RULES_H */

@@ -163,12 +163,12 @@ SELECT extract(epoch FROM clock_timestamp()) AS t0 \gset
 -- enrollments with the counters of the progress write path: completed lessons, status,
 -- completion time, last activity and the last lesson touched
 INSERT INTO lms.enrollments (user_id, course_id, status, completed_lessons, enrolled_at, completed_at,
-                             last_activity_at, last_lesson_id, last_position_seconds)
+                             last_activity_at, last_lesson_id, last_position_seconds, last_active_hour)
 SELECT e.user_id, e.course_id,
        CASE WHEN coalesce(x.done, 0) = 30 THEN 'completed' ELSE 'active' END,
        coalesce(x.done, 0), e.enrolled_at,
        CASE WHEN coalesce(x.done, 0) = 30 THEN x.last_done END,
-       x.last_at, x.last_lesson, x.last_pos
+       x.last_at, x.last_lesson, x.last_pos, lms.hour_of(x.last_at)
   FROM gen_enroll e
   LEFT JOIN (SELECT p.user_id, p.course_id, count(*) FILTER (WHERE p.done) AS done,
                     max(p.at) FILTER (WHERE p.done) AS last_done, max(p.at) AS last_at,

@@ -123,9 +123,14 @@ CREATE TABLE lms.enrollments (
   last_lesson_id bigint,
   last_position_seconds int CHECK (last_position_seconds >= 0),
   UNIQUE (user_id, course_id),
-  CHECK ((status = 'completed') = (completed_at IS NOT NULL) OR status = 'dropped' OR status = 'expired')
+  CHECK ((status = 'completed') = (completed_at IS NOT NULL) OR status = 'dropped' OR status = 'expired'),
+  -- lms.hour_of(last_activity_at), written with it: the analytics' active learners count whole
+  -- hours from lms.course_activity and this hour's learners through enrollments_active_hour
+  last_active_hour bigint
 );
 CREATE INDEX enrollments_by_course ON lms.enrollments (course_id, status);
+CREATE INDEX enrollments_active_hour ON lms.enrollments (course_id, last_active_hour)
+  WHERE last_active_hour IS NOT NULL;
 -- the seats held by enrollments past their access window, counted on reads and released on enroll
 CREATE INDEX enrollments_overdue ON lms.enrollments (course_id, expires_at)
   WHERE status = 'active' AND expires_at IS NOT NULL;

@@ -39,3 +39,8 @@ CREATE FUNCTION lms.point_rule_default(rule text) RETURNS int
 -- What completing a lesson earns: its own points, or (NULL) its kind's rule for its course.
 CREATE FUNCTION lms.lesson_points(kind text, course_id bigint, points int) RETURNS int
   AS 'MODULE_PATHNAME', 'lms_lesson_points_sql' LANGUAGE C STABLE PARALLEL SAFE;
+
+-- The hour a timestamp falls in: whole hours since 2000-01-01 UTC. The hour slots of the boards'
+-- tie groups (lms.board_slots) and of the courses' activity counts (lms.course_activity).
+CREATE FUNCTION lms.hour_of(ts timestamptz) RETURNS bigint
+  AS 'MODULE_PATHNAME', 'lms_hour_of_sql' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -43,42 +43,10 @@ RETURNS lms.api_response
   AS 'MODULE_PATHNAME', 'lms_api_progress_record'
   LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
--- GET /progress/courses/{id}: the learner's course progress with the module breakdown.
--- Readable with an active, completed or expired enrollment (expired learners keep read
--- access); a dropped learner, or one who never enrolled, gets 403 not_enrolled.
+-- GET /progress/courses/{id}: the learner's course progress with the module breakdown
+-- (C, api_progress_course.c). Readable with an active, completed or expired enrollment (expired
+-- learners keep read access); a dropped learner, or one who never enrolled, gets 403 not_enrolled.
 CREATE FUNCTION lms.api_progress_course(token text, path text, query jsonb, body jsonb)
 RETURNS lms.api_response
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  req lms.request := lms.request(token, path, body, signed_in => true, id => true);
-  uid bigint := (req.who).user_id;
-  cid bigint := req.id;
-  e lms.enrollments;
-  c lms.courses;
-  mods jsonb;
-BEGIN
-  IF (req.problem).status IS NOT NULL THEN RETURN req.problem; END IF;
-  SELECT * INTO c FROM lms.courses WHERE id = cid;
-  IF c.id IS NULL THEN RETURN lms.not_found('Course'); END IF;
-  SELECT * INTO e FROM lms.enrollments WHERE user_id = uid AND course_id = cid;
-  IF e.id IS NULL OR e.status = 'dropped' THEN
-    RETURN lms.problem(403, 'not_enrolled', 'You are not enrolled in this course.');
-  END IF;
-  SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-           'module_id', m.id, 'title', m.title, 'total_lessons', m.lesson_count,
-           'completed_lessons', LEAST(coalesce(mp.completed_lessons, 0), m.lesson_count),
-           'progress_percentage', lms.progress_percentage(coalesce(mp.completed_lessons, 0), m.lesson_count))
-           ORDER BY m.position, m.id), '[]')
-    INTO mods
-    FROM lms.modules m
-    LEFT JOIN lms.module_progress mp ON mp.user_id = uid AND mp.module_id = m.id
-   WHERE m.course_id = cid;
-  RETURN lms.ok(200, (SELECT pg_catalog.jsonb_build_object(
-    'course_id', cid, 'total_lessons', p.total_lessons, 'completed_lessons', p.completed_lessons,
-    'progress_percentage', p.progress_percentage, 'status', p.status,
-    'last_lesson_id', e.last_lesson_id, 'last_position_seconds', e.last_position_seconds,
-    'modules', mods)
-    FROM lms.course_progress(uid, cid) p));
-END
-$$;
+  AS 'MODULE_PATHNAME', 'lms_api_progress_course'
+  LANGUAGE C STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;

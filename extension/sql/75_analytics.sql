@@ -1,5 +1,7 @@
 -- Instructor analytics: GET /courses/{id}/analytics and GET /courses/{id}/students (owner, admin).
--- Cold paths: they aggregate the course's enrollments and progress at read time.
+-- The analytics read summaries kept by the writes (87_analytics_summaries.sql), not the course's
+-- rows: counting a popular course's progress rows and enrollments at read time took 310 ms at
+-- 1,000,000 learners.
 
 -- Progress of one enrollment in percent, as analytics shows it: lms.progress_percentage, but
 -- a plain 0 (not 0.00) for a course without lessons, as 1.0 answered.
@@ -26,7 +28,7 @@ BEGIN
 END
 $$;
 
--- GET /courses/{id}/analytics. Definitions (see also the view lms.course_stats, which this reads):
+-- GET /courses/{id}/analytics. Definitions (the view lms.course_stats spells them out over the rows):
 --   enrollments: active (not past expires_at), completed, dropped, expired, total (all of them);
 --   completion_rate = completed / (active + completed) * 100; average_progress = mean progress
 --   over active and completed enrollments (both 0 when there are none, 2 decimals);
@@ -43,17 +45,17 @@ DECLARE
   req lms.request := lms.request(token, path, body);
   cid bigint := req.id;
   p lms.api_response := lms.course_owner_check(req.who, cid);
-  s record;
+  lc int;
+  f record;
   learners7 int;
   pts bigint := 0;
   lessons jsonb;
 BEGIN
   IF p.status IS NOT NULL THEN RETURN p; END IF;
-  SELECT * INTO s FROM lms.course_stats cs WHERE cs.course_id = cid;
-  SELECT count(*) INTO learners7 FROM lms.enrollments e
-   WHERE e.course_id = cid AND e.last_activity_at > lms.clock() - interval '7 days';
-  -- the per-learner course totals sum the same ledger rows, one row per learner instead of one per award
-  SELECT coalesce(sum(cs.points), 0) INTO pts FROM lms.course_scores cs WHERE cs.course_id = cid;
+  SELECT c.lesson_count INTO lc FROM lms.courses c WHERE c.id = cid;
+  SELECT * INTO f FROM lms.course_enrollment_figures(cid, lc, lms.clock());
+  learners7 := lms.course_active_learners(cid, lms.clock() - interval '7 days');
+  SELECT coalesce(sum(cp.points), 0) INTO pts FROM lms.course_points cp WHERE cp.course_id = cid;
   SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
            'lesson_id', x.id, 'module_id', x.module_id, 'title', x.title, 'position', x.position,
            'kind', x.kind, 'is_published', x.is_published,
@@ -63,20 +65,19 @@ BEGIN
     INTO lessons
     FROM (SELECT le.id, le.module_id, le.title, le.position, le.kind, le.is_published,
                  m.position AS module_position,
-                 n.started, n.completed
+                 coalesce(n.started, 0) AS started, coalesce(n.completed, 0) AS completed
             FROM lms.lessons le JOIN lms.modules m ON m.id = le.module_id
-            -- one pass over each lesson's progress rows for both counts
-            CROSS JOIN LATERAL (SELECT count(*) AS started, count(*) FILTER (WHERE lp.is_completed) AS completed
-                                  FROM lms.lesson_progress lp WHERE lp.lesson_id = le.id) n
+            LEFT JOIN (SELECT ls.lesson_id, sum(ls.started) AS started, sum(ls.completed) AS completed
+                         FROM lms.lesson_stats ls WHERE ls.course_id = cid GROUP BY 1) n ON n.lesson_id = le.id
            WHERE le.course_id = cid) x;
   RETURN lms.ok(200, pg_catalog.jsonb_build_object(
     'course_id', cid,
     'enrollments', pg_catalog.jsonb_build_object(
-       'active', s.active_enrollments, 'completed', s.completed_enrollments,
-       'dropped', s.dropped_enrollments, 'expired', s.expired_enrollments,
-       'total', s.active_enrollments + s.completed_enrollments + s.dropped_enrollments + s.expired_enrollments),
-    'completion_rate', s.completion_rate,
-    'average_progress', s.average_progress,
+       'active', f.active, 'completed', f.completed, 'dropped', f.dropped, 'expired', f.expired,
+       'total', f.active + f.completed + f.dropped + f.expired),
+    'completion_rate', CASE WHEN f.active + f.completed > 0
+                            THEN pg_catalog.round(f.completed * 100.0 / (f.active + f.completed), 2) ELSE 0 END,
+    'average_progress', coalesce(pg_catalog.round(f.progress_sum / nullif(f.active + f.completed, 0), 2), 0),
     'active_learners_7d', learners7,
     'points_awarded_total', pts,
     'lessons', lessons));

@@ -25,13 +25,18 @@ END
 $$;
 
 -- Every table and sequence is user data: pg_dump must dump its rows (extension tables are
--- skipped by default). Tables that the install script seeds pass a filter in their own file.
+-- skipped by default), but for the derived summaries listed below. Tables that the install
+-- script seeds pass a filter in their own file.
 DO $$
 DECLARE
   r regclass;
 BEGIN
   FOR r IN SELECT c.oid::regclass FROM pg_catalog.pg_class c
            WHERE c.relnamespace = 'lms'::regnamespace AND c.relkind IN ('r', 'S')
+             -- derived summaries kept by triggers: a restore rebuilds them as it loads the rows
+             -- (dumping them too would count every row twice)
+             AND c.relname NOT IN ('lesson_stats', 'course_enrollment_stats', 'course_activity',
+                                   'course_points', 'user_counts')
              AND NOT EXISTS (SELECT FROM pg_catalog.pg_extension e
                              WHERE e.extname = 'lms' AND c.oid = ANY (e.extconfig))
   LOOP

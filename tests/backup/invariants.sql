@@ -34,10 +34,43 @@ SELECT 'module_progress completed_lessons', count(*)
  WHERE coalesce(mp.completed_lessons, 0) <> coalesce(x.n, 0)
 UNION ALL
 SELECT 'board_slots learners', count(*)
-  FROM (SELECT e.board, e.win, e.points, lms.board_slot(e.reached_at) AS slot, count(*) AS n
+  FROM (SELECT e.board, e.win, e.points, lms.hour_of(e.reached_at) AS slot, count(*) AS n
           FROM lms.board_entries e GROUP BY 1, 2, 3, 4) x
   FULL JOIN lms.board_slots s ON s.board = x.board AND s.win = x.win AND s.points = x.points AND s.slot = x.slot
  WHERE coalesce(s.learners, 0) <> coalesce(x.n, 0)
+UNION ALL
+SELECT 'lesson_stats started/completed', count(*)
+  FROM (SELECT s.lesson_id, sum(s.started) AS started, sum(s.completed) AS completed FROM lms.lesson_stats s GROUP BY 1) a
+  FULL JOIN (SELECT p.lesson_id, count(*) AS started, count(*) FILTER (WHERE p.is_completed) AS completed
+               FROM lms.lesson_progress p GROUP BY 1) x ON x.lesson_id = a.lesson_id
+ WHERE coalesce(a.started, 0) <> coalesce(x.started, 0) OR coalesce(a.completed, 0) <> coalesce(x.completed, 0)
+UNION ALL
+SELECT 'course_enrollment_stats learners', count(*)
+  FROM (SELECT s.course_id, s.status, s.completed_lessons, sum(s.learners) AS n FROM lms.course_enrollment_stats s GROUP BY 1, 2, 3) a
+  FULL JOIN (SELECT e.course_id, e.status, e.completed_lessons, count(*) AS n FROM lms.enrollments e GROUP BY 1, 2, 3) x
+    ON x.course_id = a.course_id AND x.status = a.status AND x.completed_lessons = a.completed_lessons
+ WHERE coalesce(a.n, 0) <> coalesce(x.n, 0)
+UNION ALL
+SELECT 'enrollment last_active_hour', count(*) FROM lms.enrollments e
+ WHERE e.last_active_hour IS DISTINCT FROM lms.hour_of(e.last_activity_at)
+UNION ALL
+-- (hours more than 8 days before a course's latest are pruned: no read needs them)
+SELECT 'course_activity learners', count(*)
+  FROM (SELECT a.course_id, a.hour, sum(a.learners) AS n FROM lms.course_activity a GROUP BY 1, 2) a
+  FULL JOIN (SELECT e.course_id, e.last_active_hour AS hour, count(*) AS n FROM lms.enrollments e
+              WHERE e.last_active_hour IS NOT NULL GROUP BY 1, 2) x ON x.course_id = a.course_id AND x.hour = a.hour
+ WHERE coalesce(a.n, 0) <> coalesce(x.n, 0)
+   AND (a.hour IS NOT NULL OR x.hour >= (SELECT max(y.last_active_hour) - 192 FROM lms.enrollments y WHERE y.course_id = x.course_id))
+UNION ALL
+SELECT 'course_points points', count(*)
+  FROM (SELECT p.course_id, sum(p.points) AS n FROM lms.course_points p GROUP BY 1) a
+  FULL JOIN (SELECT c.course_id, sum(c.points) AS n FROM lms.course_scores c GROUP BY 1) x ON x.course_id = a.course_id
+ WHERE coalesce(a.n, 0) <> coalesce(x.n, 0)
+UNION ALL
+SELECT 'user_counts users', count(*)
+  FROM (SELECT c.role, c.status, sum(c.users) AS n FROM lms.user_counts c GROUP BY 1, 2) a
+  FULL JOIN (SELECT u.role, u.status, count(*) AS n FROM lms.users u GROUP BY 1, 2) x ON x.role = a.role AND x.status = a.status
+ WHERE coalesce(a.n, 0) <> coalesce(x.n, 0)
 UNION ALL
 SELECT 'gamification (recompute differences)', (SELECT differences FROM lms.recompute_gamification())
 ORDER BY 1;

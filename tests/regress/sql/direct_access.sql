@@ -84,6 +84,23 @@ CREATE TRIGGER remember_touch AFTER UPDATE ON lms.enrollments FOR EACH ROW EXECU
 SELECT lms.record_progress(:ann, :l, 30, 30, 4)->'lesson'->'last_position_seconds' AS position;
 SELECT count(*) AS trigger_fired FROM public.touched;
 ROLLBACK;
+-- a trigger on UPDATE OF a column it writes fires as well; one on UPDATE OF columns it never
+-- writes would not fire for this write through SQL either: the direct write stays (no LOG line)
+BEGIN;
+CREATE TABLE public.touched (enrollment_id bigint, at timestamptz);
+CREATE FUNCTION public.remember_touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO public.touched VALUES (NEW.id, NEW.last_activity_at); RETURN NEW; END $$;
+CREATE TRIGGER remember_touch AFTER UPDATE OF last_position_seconds ON lms.enrollments
+  FOR EACH ROW EXECUTE FUNCTION public.remember_touch();
+SELECT lms.record_progress(:ann, :l, 32, 32, 4)->'lesson'->'last_position_seconds' AS position;
+SELECT count(*) AS trigger_fired FROM public.touched;
+DROP TRIGGER remember_touch ON lms.enrollments;
+CREATE TRIGGER remember_touch AFTER UPDATE OF status, dropped_at ON lms.enrollments
+  FOR EACH ROW EXECUTE FUNCTION public.remember_touch();
+SET LOCAL client_min_messages = log;
+SELECT lms.record_progress(:ann, :l, 34, 34, 4)->'lesson'->'last_position_seconds' AS position;
+SELECT count(*) AS trigger_fired FROM public.touched;
+ROLLBACK;
 -- a CHECK on a column it does not write, and the one it enforces itself
 -- (last_position_seconds >= 0, from the install script): the direct write stays
 BEGIN;

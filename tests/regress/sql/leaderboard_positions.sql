@@ -72,7 +72,7 @@ BEGIN
                 board, win, biggest, bad_pos, bad_pages, bad_around);
 END $$;
 CREATE FUNCTION pg_temp.slots_match() RETURNS bigint LANGUAGE sql AS $$
-  SELECT count(*) FROM (SELECT e.board, e.win, e.points, lms.board_slot(e.reached_at) AS slot, count(*) AS n
+  SELECT count(*) FROM (SELECT e.board, e.win, e.points, lms.hour_of(e.reached_at) AS slot, count(*) AS n
                           FROM lms.board_entries e GROUP BY 1, 2, 3, 4) x
   FULL JOIN lms.board_slots s ON s.board = x.board AND s.win = x.win AND s.points = x.points AND s.slot = x.slot
   WHERE coalesce(s.learners, 0) <> coalesce(x.n, 0)

@@ -1,0 +1,215 @@
+-- The summaries GET /courses/{id}/analytics reads (75_analytics.sql), and how the writes keep them.
+-- Each is kept by the writes of the rows it summarizes and split in four rows by learner
+-- (user_id % 4), so that a cohort acting together (1,000 watchers finishing a lesson) does not
+-- queue on one row; the heartbeats of a video touch none of them. They are derived data:
+-- pg_dump leaves them out (95_privileges.sql) and a restore rebuilds them through the same
+-- triggers as it loads the rows; lms.recount_analytics() rebuilds them from the rows.
+
+-- Per lesson: learners with a progress row on it (started), and of them those who completed it.
+CREATE TABLE lms.lesson_stats (
+  course_id bigint NOT NULL,
+  lesson_id bigint NOT NULL,
+  shard int NOT NULL,
+  started bigint NOT NULL,
+  completed bigint NOT NULL,
+  PRIMARY KEY (course_id, lesson_id, shard)
+);
+-- Per course: enrollments by stored status and completed lessons (the average progress is a sum
+-- over completed-lesson counts, whatever the course's lesson count is when it is read).
+CREATE TABLE lms.course_enrollment_stats (
+  course_id bigint NOT NULL,
+  status text NOT NULL,
+  completed_lessons int NOT NULL,
+  shard int NOT NULL,
+  learners bigint NOT NULL,
+  PRIMARY KEY (course_id, status, completed_lessons, shard)
+);
+-- Per course and hour: enrollments whose last activity fell in that hour (lms.hour_of), for the
+-- learners active in the last 7 days; rows older than 8 days are pruned as activity moves on.
+CREATE TABLE lms.course_activity (
+  course_id bigint NOT NULL,
+  hour bigint NOT NULL,
+  shard int NOT NULL,
+  learners bigint NOT NULL,
+  PRIMARY KEY (course_id, hour, shard)
+);
+-- Per course: the learners' course points (lms.course_scores) summed.
+CREATE TABLE lms.course_points (
+  course_id bigint NOT NULL,
+  shard int NOT NULL,
+  points bigint NOT NULL,
+  PRIMARY KEY (course_id, shard)
+);
+
+-- A progress row counts its lesson started (and completed when it is); a completion flipping
+-- moves the learner; a deletion (a user or lesson going) takes them away.
+CREATE FUNCTION lms.lesson_stats_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO lms.lesson_stats AS s (course_id, lesson_id, shard, started, completed)
+    VALUES (NEW.course_id, NEW.lesson_id, (NEW.user_id % 4)::int, 1, NEW.is_completed::int)
+    ON CONFLICT (course_id, lesson_id, shard) DO UPDATE
+      SET started = s.started + 1, completed = s.completed + EXCLUDED.completed;
+  ELSIF TG_OP = 'UPDATE' THEN
+    UPDATE lms.lesson_stats s SET completed = s.completed + CASE WHEN NEW.is_completed THEN 1 ELSE -1 END
+     WHERE s.course_id = NEW.course_id AND s.lesson_id = NEW.lesson_id AND s.shard = (NEW.user_id % 4)::int;
+  ELSE
+    UPDATE lms.lesson_stats s SET started = s.started - 1, completed = s.completed - OLD.is_completed::int
+     WHERE s.course_id = OLD.course_id AND s.lesson_id = OLD.lesson_id AND s.shard = (OLD.user_id % 4)::int;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER lesson_progress_counted AFTER INSERT OR DELETE ON lms.lesson_progress
+  FOR EACH ROW EXECUTE FUNCTION lms.lesson_stats_follow();
+CREATE TRIGGER lesson_progress_completion_counted AFTER UPDATE OF is_completed ON lms.lesson_progress
+  FOR EACH ROW WHEN (OLD.is_completed IS DISTINCT FROM NEW.is_completed)
+  EXECUTE FUNCTION lms.lesson_stats_follow();
+
+-- An enrollment's last activity moving from one hour to another (old_hour NULL: its first), as
+-- the progress write records it (progress_store.c) and as rows come and go (the trigger below).
+-- Rows of hours older than 8 days before the new one are dropped on the way: no read needs them.
+CREATE FUNCTION lms.course_activity_move(course_id bigint, user_id bigint, old_hour bigint, new_hour bigint)
+RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  UPDATE lms.course_activity a SET learners = a.learners - 1
+   WHERE a.course_id = course_activity_move.course_id AND a.hour = course_activity_move.old_hour
+     AND a.shard = (course_activity_move.user_id % 4)::int;
+  INSERT INTO lms.course_activity AS a (course_id, hour, shard, learners)
+  SELECT course_activity_move.course_id, course_activity_move.new_hour, (course_activity_move.user_id % 4)::int, 1
+   WHERE course_activity_move.new_hour IS NOT NULL
+  ON CONFLICT (course_id, hour, shard) DO UPDATE SET learners = a.learners + 1;
+  DELETE FROM lms.course_activity a
+   WHERE a.course_id = course_activity_move.course_id AND a.hour < course_activity_move.new_hour - 192;
+END;
+
+-- An enrollment counts in its course's (status, completed lessons) row; a change of either moves
+-- it; a new or deleted enrollment with a last activity counts in or out of that hour too.
+CREATE FUNCTION lms.enrollment_stats_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    UPDATE lms.course_enrollment_stats s SET learners = s.learners - 1
+     WHERE s.course_id = OLD.course_id AND s.status = OLD.status
+       AND s.completed_lessons = OLD.completed_lessons AND s.shard = (OLD.user_id % 4)::int;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    INSERT INTO lms.course_enrollment_stats AS s (course_id, status, completed_lessons, shard, learners)
+    VALUES (NEW.course_id, NEW.status, NEW.completed_lessons, (NEW.user_id % 4)::int, 1)
+    ON CONFLICT (course_id, status, completed_lessons, shard) DO UPDATE SET learners = s.learners + 1;
+  END IF;
+  IF TG_OP = 'INSERT' AND NEW.last_active_hour IS NOT NULL THEN
+    PERFORM lms.course_activity_move(NEW.course_id, NEW.user_id, NULL, NEW.last_active_hour);
+  ELSIF TG_OP = 'DELETE' AND OLD.last_active_hour IS NOT NULL THEN
+    UPDATE lms.course_activity a SET learners = a.learners - 1
+     WHERE a.course_id = OLD.course_id AND a.hour = OLD.last_active_hour AND a.shard = (OLD.user_id % 4)::int;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER enrollments_counted AFTER INSERT OR DELETE ON lms.enrollments
+  FOR EACH ROW EXECUTE FUNCTION lms.enrollment_stats_follow();
+-- (an UPDATE OF trigger on columns the progress write's direct update never sets: direct.c)
+CREATE TRIGGER enrollments_status_counted AFTER UPDATE OF status, completed_lessons ON lms.enrollments
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.completed_lessons IS DISTINCT FROM NEW.completed_lessons)
+  EXECUTE FUNCTION lms.enrollment_stats_follow();
+
+-- A learner's course points, summed per course (one statement per award, set-based for
+-- recompute and restores).
+CREATE FUNCTION lms.course_points_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO lms.course_points AS p (course_id, shard, points)
+    SELECT a.course_id, (a.user_id % 4)::int, sum(a.points) FROM added a GROUP BY 1, 2
+    ON CONFLICT (course_id, shard) DO UPDATE SET points = p.points + EXCLUDED.points;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO lms.course_points AS p (course_id, shard, points)
+    SELECT r.course_id, (r.user_id % 4)::int, -sum(r.points) FROM removed r GROUP BY 1, 2
+    ON CONFLICT (course_id, shard) DO UPDATE SET points = p.points + EXCLUDED.points;
+  ELSE
+    INSERT INTO lms.course_points AS p (course_id, shard, points)
+    SELECT x.course_id, x.shard, sum(x.points) FROM
+      (SELECT a.course_id, (a.user_id % 4)::int AS shard, a.points FROM added a
+       UNION ALL SELECT r.course_id, (r.user_id % 4)::int, -r.points FROM removed r) x
+     GROUP BY 1, 2 HAVING sum(x.points) <> 0
+    ON CONFLICT (course_id, shard) DO UPDATE SET points = p.points + EXCLUDED.points;
+  END IF;
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER course_scores_counted_insert AFTER INSERT ON lms.course_scores
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION lms.course_points_follow();
+CREATE TRIGGER course_scores_counted_update AFTER UPDATE ON lms.course_scores
+  REFERENCING OLD TABLE AS removed NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION lms.course_points_follow();
+CREATE TRIGGER course_scores_counted_delete AFTER DELETE ON lms.course_scores
+  REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION lms.course_points_follow();
+
+-- Every summary rebuilt from its rows (the 1.1 update, the load-test data generator; never
+-- needed otherwise): lesson starts and completions, enrollments by status and progress, the
+-- hours of their last activity, course points, and the users per role and status (80_admin.sql).
+CREATE FUNCTION lms.recount_analytics() RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  DELETE FROM lms.lesson_stats;
+  INSERT INTO lms.lesson_stats (course_id, lesson_id, shard, started, completed)
+  SELECT p.course_id, p.lesson_id, (p.user_id % 4)::int, count(*), count(*) FILTER (WHERE p.is_completed)
+    FROM lms.lesson_progress p GROUP BY 1, 2, 3;
+  DELETE FROM lms.course_enrollment_stats;
+  INSERT INTO lms.course_enrollment_stats (course_id, status, completed_lessons, shard, learners)
+  SELECT e.course_id, e.status, e.completed_lessons, (e.user_id % 4)::int, count(*)
+    FROM lms.enrollments e GROUP BY 1, 2, 3, 4;
+  DELETE FROM lms.course_activity;
+  INSERT INTO lms.course_activity (course_id, hour, shard, learners)
+  SELECT e.course_id, e.last_active_hour, (e.user_id % 4)::int, count(*)
+    FROM lms.enrollments e WHERE e.last_active_hour IS NOT NULL GROUP BY 1, 2, 3;
+  DELETE FROM lms.course_points;
+  INSERT INTO lms.course_points (course_id, shard, points)
+  SELECT c.course_id, (c.user_id % 4)::int, sum(c.points) FROM lms.course_scores c GROUP BY 1, 2;
+  DELETE FROM lms.user_counts;
+  INSERT INTO lms.user_counts (role, status, shard, users)
+  SELECT u.role, u.status, (u.id % 8)::int, count(*) FROM lms.users u GROUP BY 1, 2, 3;
+END;
+
+-- A course's enrollments by the status they read as at an instant (an active one past its
+-- expires_at reads expired: the few such rows are found through enrollments_overdue), and the
+-- sum of their progress percentages (lms.analytics_progress) over active and completed ones:
+-- the definitions of the view lms.course_stats, from the summary instead of the rows.
+CREATE FUNCTION lms.course_enrollment_figures(course_id bigint, lesson_count int, at timestamptz,
+  OUT active int, OUT completed int, OUT dropped int, OUT expired int, OUT progress_sum numeric)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  WITH h AS (SELECT s.status, s.completed_lessons, sum(s.learners) AS n FROM lms.course_enrollment_stats s
+              WHERE s.course_id = course_enrollment_figures.course_id GROUP BY 1, 2),
+       overdue AS (SELECT e.completed_lessons, count(*) AS n FROM lms.enrollments e
+                    WHERE e.course_id = course_enrollment_figures.course_id AND e.status = 'active'
+                      AND e.expires_at IS NOT NULL AND e.expires_at <= course_enrollment_figures.at GROUP BY 1)
+  SELECT (coalesce((SELECT sum(h.n) FROM h WHERE h.status = 'active'), 0) - coalesce((SELECT sum(o.n) FROM overdue o), 0))::int,
+         coalesce((SELECT sum(h.n) FROM h WHERE h.status = 'completed'), 0)::int,
+         coalesce((SELECT sum(h.n) FROM h WHERE h.status = 'dropped'), 0)::int,
+         (coalesce((SELECT sum(h.n) FROM h WHERE h.status = 'expired'), 0) + coalesce((SELECT sum(o.n) FROM overdue o), 0))::int,
+         coalesce((SELECT sum(h.n * lms.analytics_progress(h.completed_lessons, course_enrollment_figures.lesson_count))
+                     FROM h WHERE h.status IN ('active', 'completed')), 0)
+         - coalesce((SELECT sum(o.n * lms.analytics_progress(o.completed_lessons, course_enrollment_figures.lesson_count))
+                       FROM overdue o), 0);
+END;
+
+-- Learners of a course whose last activity is after `since`: the hours after since's hour from
+-- the summary, and since's own hour counted exactly (enrollments_active_hour).
+CREATE FUNCTION lms.course_active_learners(course_id bigint, since timestamptz) RETURNS int
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+  SELECT (coalesce((SELECT sum(a.learners) FROM lms.course_activity a
+                     WHERE a.course_id = course_active_learners.course_id
+                       AND a.hour > lms.hour_of(course_active_learners.since)), 0)
+          + (SELECT count(*) FROM lms.enrollments e
+              WHERE e.course_id = course_active_learners.course_id
+                AND e.last_active_hour = lms.hour_of(course_active_learners.since)
+                AND e.last_activity_at > course_active_learners.since))::int;
+END;
+
