@@ -9,7 +9,7 @@ for dir in "$@"; do
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
   for f in "$dir"/*.txt; do
     name=$(basename "$f" .txt)
-    [ "$name" = database ] && continue
+    case "$name" in database|k6-*) continue ;; esac
     routes=$(sed -n 's/^loadtest .*figures in \(.*\))$/\1.routes/p' "$f" | tail -1)
     [ -n "$routes" ] && [ -f "$routes" ] || { echo "| $name | (no figures: see $f) | | | | | | | | |"; continue; }
     awk -F'\t' -v run="$name" '$1 == "ROUTE" {
@@ -29,4 +29,13 @@ for dir in "$@"; do
     echo "| $name | $g | $p | $w | $wal |"
   done
   echo
+  if ls "$dir"/k6-*.txt >/dev/null 2>&1; then
+    echo "k6's own figures for the same scenarios (capacity.sh runs each k6 script after its wrk twin):"
+    echo
+    for f in "$dir"/k6-*.txt; do
+      echo "- **$(basename "$f" .txt)**: $(sed -n 's/^######## k6-[^:]*: //p' "$f" | sed 's|^[^ ]*k6 run|k6 run|')"
+      grep '^k6:' "$f" | sed 's/^k6: */  - /'
+    done
+    echo
+  fi
 done
