@@ -114,6 +114,7 @@ static const KnownCheck enrollments_checks[] = {
 static const ColumnSpec progress_columns[] = {
 	[PROGRESS_USER] = {"user_id", INT8OID}, [PROGRESS_LESSON] = {"lesson_id", INT8OID},
 	[PROGRESS_COMPLETED] = {"is_completed", BOOLOID},
+	[PROGRESS_PERCENT] = {"completion_percentage", NUMERICOID},
 };
 static const ColumnSpec users_columns[] = {
 	[USER_ID] = {"id", INT8OID}, [USER_TIMEZONE] = {"timezone", TEXTOID},

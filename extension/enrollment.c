@@ -21,6 +21,7 @@
 #include "lms.h"
 #include "plans.h"
 #include "rules.h"
+#include "xapi_emit.h"
 
 static SPIPlanPtr access_plan = NULL;
 static SPIPlanPtr is_enrolled_plan = NULL;
@@ -350,6 +351,7 @@ lms_enroll(PG_FUNCTION_ARGS)
 			enrollment_id = lms_col_int64(0, 1, 0);
 			result = "created";
 		}
+		lms_xapi_registered(enrollment_id);
 	}
 	SPI_finish();
 

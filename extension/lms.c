@@ -26,6 +26,7 @@ int			lms_leaderboard_refresh_interval_ms = 2000;
 char	   *lms_leaderboard_database = NULL;
 bool		lms_worker_registered = false;
 char	   *lms_xapi_iri_base = NULL;
+bool		lms_xapi_emit = true;
 
 static char *clock_override_text = NULL;
 static bool clock_override_set = false;
@@ -133,6 +134,11 @@ _PG_init(void)
 							   "Lesson 42 is <base>/xapi/activities/lesson/42 (docs/xapi.md).",
 							   &lms_xapi_iri_base, "https://lms.example",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable("lms.xapi_emit",
+							 "Whether lms stores xAPI statements for its own events (enrollments, progress, completions, quiz attempts, points, achievements).",
+							 "They are written in the transaction of the event (docs/xapi.md).",
+							 &lms_xapi_emit, true,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 	MarkGUCPrefixReserved("lms");
 }
 

@@ -23,6 +23,7 @@ extern char *lms_leaderboard_database;	/* lms.leaderboard_database */
 /* True in every backend of a server where _PG_init registered the leaderboard worker. */
 extern bool lms_worker_registered;
 extern char *lms_xapi_iri_base;	/* lms.xapi_iri_base */
+extern bool lms_xapi_emit;		/* lms.xapi_emit */
 
 /* The extension's "now": the transaction start, or lms.clock_override when set. */
 extern TimestampTz lms_now(void);

@@ -32,16 +32,19 @@
 #include "progress_store.h"
 #include "rules.h"
 #include "scoring.h"
+#include "xapi_emit.h"
 
 /* Everything the steps of one write share. */
 typedef struct ProgressWrite
 {
 	const LmsProgressInput *in;
 	bool		force_complete; /* the quiz pass: completes whatever the kind, keeps the position */
+	bool		reported;		/* the completion is an activity provider's `completed` statement */
 	TimestampTz now;
 	LmsLessonFacts lesson;
 	LmsEnrollmentFacts enrollment;
 	bool		already_completed;	/* the learner's row was completed when looked up */
+	int32		pct_before;		/* its percentage then (hundredths), -1 when not looked up */
 	int32		watched;
 	int32		position;
 	int32		pct;
@@ -72,8 +75,10 @@ step_look_up(ProgressWrite *w)
 		return LMS_PROGRESS_NOT_FOUND;
 	}
 	lms_store_read_enrollment(w->in->user_id, w->lesson.course_id, snap, &w->enrollment);
-	w->already_completed = may_complete(w) &&
-		lms_store_lesson_completed(w->in->user_id, w->in->lesson_id, snap);
+	w->pct_before = -1;
+	if (may_complete(w) || lms_xapi_wants_percentage(w->in->percent_hundredths))
+		(void) lms_store_read_progress(w->in->user_id, w->in->lesson_id, snap,
+									   &w->already_completed, &w->pct_before);
 	UnregisterSnapshot(snap);
 	w->status = w->enrollment.status;
 	w->completed_lessons = w->enrollment.completed_lessons;
@@ -173,12 +178,14 @@ step_complete(ProgressWrite *w, LmsScore *score, LmsCompletion *done)
 		!lms_store_complete(w->in->user_id, w->in->lesson_id, w->now, &w->row))
 		return;
 	done->lesson_completed = true;
+	lms_xapi_lesson_completed(w->in->user_id, w->in->lesson_id, w->enrollment.id, w->reported);
 	lms_store_count_completion(w->enrollment.id, w->now, &w->status, &w->completed_lessons);
 	lms_store_count_module(w->in->user_id, w->lesson.module_id);
 	if (strcmp(status_before, "active") == 0 && strcmp(w->status, "completed") == 0)
 	{
 		done->course_completed = true;
 		lms_store_count_course_done(w->lesson.course_id);
+		lms_xapi_course_completed(w->enrollment.id);
 	}
 	lms_score_lesson_completed(w->in->user_id, w->lesson.course_id, w->in->lesson_id,
 							   w->lesson.kind, w->lesson.points, score);
@@ -188,11 +195,12 @@ step_complete(ProgressWrite *w, LmsScore *score, LmsCompletion *done)
 
 /*
  * The write itself. force_complete is the quiz pass (lms.complete_lesson): the lesson
- * completes whatever its kind, and the position and times are left alone. score collects the
- * awards; the caller owns it. Runs inside the caller's SPI connection.
+ * completes whatever its kind, and the position and times are left alone; reported says the
+ * completion is an activity provider's `completed` statement (lms emits none of its own).
+ * score collects the awards; the caller owns it. Runs inside the caller's SPI connection.
  */
 static LmsProgressResult
-progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
+progress_apply(const LmsProgressInput *in, bool force_complete, bool reported, LmsScore *score,
 			   LmsCompletion *done, LmsProgressAnswer *ans)
 {
 	ProgressWrite w;
@@ -202,6 +210,7 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 	memset(done, 0, sizeof(*done));
 	w.in = in;
 	w.force_complete = force_complete;
+	w.reported = reported;
 	w.now = lms_now();
 	w.watched = in->watched_seconds;
 	w.position = in->last_position_seconds;
@@ -213,6 +222,8 @@ progress_apply(const LmsProgressInput *in, bool force_complete, LmsScore *score,
 		(r = step_write(&w)) != LMS_PROGRESS_OK)
 		return r;
 	step_complete(&w, score, done);
+	lms_xapi_progressed(in->user_id, in->lesson_id, w.enrollment.id, w.pct_before,
+						w.row.pct_hundredths, w.row.completed, w.row.watched, w.row.position);
 
 	if (ans != NULL)
 	{
@@ -239,7 +250,7 @@ lms_progress_record(const LmsProgressInput *in, LmsProgressAnswer *ans, LmsScore
 
 	lms_score_init(score);
 	lms_spi_connect();
-	r = progress_apply(in, false, score, &done, ans);
+	r = progress_apply(in, false, false, score, &done, ans);
 	if (r == LMS_PROGRESS_OK && !lms_score_already_active_today(in->user_id, score))
 	{
 		/* every accepted write is activity for the learner's streak day */
@@ -251,7 +262,8 @@ lms_progress_record(const LmsProgressInput *in, LmsProgressAnswer *ans, LmsScore
 }
 
 LmsProgressResult
-lms_progress_complete_lesson(int64 user_id, int64 lesson_id, LmsScore *score, LmsCompletion *done)
+lms_progress_complete_lesson(int64 user_id, int64 lesson_id, bool reported, LmsScore *score,
+							 LmsCompletion *done)
 {
 	LmsProgressInput in;
 	LmsProgressResult r;
@@ -262,7 +274,7 @@ lms_progress_complete_lesson(int64 user_id, int64 lesson_id, LmsScore *score, Lm
 	in.completed = -1;
 	lms_score_init(score);
 	lms_spi_connect();
-	r = progress_apply(&in, true, score, done, NULL);
+	r = progress_apply(&in, true, reported, score, done, NULL);
 	SPI_finish();
 	if (r != LMS_PROGRESS_OK)
 		memset(done, 0, sizeof(*done));

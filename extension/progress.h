@@ -61,10 +61,12 @@ extern LmsProgressResult lms_progress_record(const LmsProgressInput *in, LmsProg
 											 LmsScore *score);
 
 /*
- * The quiz pass: the lesson completes whatever its kind through the same exactly-once path;
- * done says what this call completed (all false unless LMS_PROGRESS_OK).
+ * The quiz pass, or a completion reported over xAPI: the lesson completes whatever its kind
+ * through the same exactly-once path; done says what this call completed (all false unless
+ * LMS_PROGRESS_OK). reported: the completion is an activity provider's `completed` statement,
+ * so lms emits no `completed` statement of its own (xapi_emit.h).
  */
-extern LmsProgressResult lms_progress_complete_lesson(int64 user_id, int64 lesson_id,
+extern LmsProgressResult lms_progress_complete_lesson(int64 user_id, int64 lesson_id, bool reported,
 													  LmsScore *score, LmsCompletion *done);
 
 #endif							/* LMS_PROGRESS_H */

@@ -292,8 +292,9 @@ lms_record_progress(PG_FUNCTION_ARGS)
 }
 
 /*
- * lms.complete_lesson(user_id, lesson_id) -> jsonb {lesson_completed, points_awarded,
- * course_completed}: the quiz pass path. Same exactly-once completion as a progress write;
+ * lms.complete_lesson(user_id, lesson_id [, reported]) -> jsonb {lesson_completed,
+ * points_awarded, course_completed}: the quiz pass path, and a completion reported over xAPI
+ * (reported: by a `completed` statement). Same exactly-once completion as a progress write;
  * lesson_completed is true only for the call that completed the lesson.
  */
 PG_FUNCTION_INFO_V1(lms_complete_lesson);
@@ -304,7 +305,8 @@ lms_complete_lesson(PG_FUNCTION_ARGS)
 	LmsCompletion done;
 	StringInfoData out;
 
-	(void) lms_progress_complete_lesson(PG_GETARG_INT64(0), PG_GETARG_INT64(1), &score, &done);
+	(void) lms_progress_complete_lesson(PG_GETARG_INT64(0), PG_GETARG_INT64(1),
+										PG_NARGS() > 2 && PG_GETARG_BOOL(2), &score, &done);
 	initStringInfo(&out);
 	appendStringInfo(&out, "{\"lesson_completed\":%s,\"points_awarded\":" INT64_FORMAT
 					 ",\"course_completed\":%s}",

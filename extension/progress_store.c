@@ -95,14 +95,21 @@ lms_store_read_enrollment(int64 user_id, int64 course_id, Snapshot snap, LmsEnro
 }
 
 bool
-lms_store_lesson_completed(int64 user_id, int64 lesson_id, Snapshot snap)
+lms_store_read_progress(int64 user_id, int64 lesson_id, Snapshot snap, bool *completed,
+						int32 *pct_hundredths)
 {
-	static const int pc[] = {PROGRESS_COMPLETED};
+	static const int pc[] = {PROGRESS_COMPLETED, PROGRESS_PERCENT};
 	int64		keys[2] = {user_id, lesson_id};
-	Datum		pv[1];
-	bool		pn[1];
+	Datum		pv[lengthof(pc)];
+	bool		pn[lengthof(pc)];
 
-	return lms_fetch(LMS_LESSON_PROGRESS_PKEY, keys, snap, 1, pc, pv, pn) && !pn[0] && DatumGetBool(pv[0]);
+	*completed = false;
+	*pct_hundredths = 0;
+	if (!lms_fetch(LMS_LESSON_PROGRESS_PKEY, keys, snap, lengthof(pc), pc, pv, pn))
+		return false;
+	*completed = !pn[0] && DatumGetBool(pv[0]);
+	*pct_hundredths = pn[1] ? 0 : lms_percentage_hundredths(pv[1]);
+	return true;
 }
 
 /*

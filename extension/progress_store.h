@@ -65,7 +65,9 @@ typedef struct LmsProgressWrite
 extern bool lms_store_read_lesson(int64 lesson_id, Snapshot snap, LmsLessonFacts *out);
 extern void lms_store_read_enrollment(int64 user_id, int64 course_id, Snapshot snap,
 									  LmsEnrollmentFacts *out);
-extern bool lms_store_lesson_completed(int64 user_id, int64 lesson_id, Snapshot snap);
+/* The learner's row: false when there is none (then not completed, 0 %). */
+extern bool lms_store_read_progress(int64 user_id, int64 lesson_id, Snapshot snap, bool *completed,
+									int32 *pct_hundredths);
 
 /*
  * Hold the lesson (KEY SHARE) and read the course's lesson count and the enrollment's count and

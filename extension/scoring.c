@@ -33,6 +33,7 @@
 #include "point_rules.h"
 #include "rules.h"
 #include "scoring.h"
+#include "xapi_emit.h"
 
 /* The streak bonus comes on every 7th consecutive active day; how many points: point_rules.c. */
 #define STREAK_BONUS_EVERY 7
@@ -184,6 +185,7 @@ award(int64 user_id, int32 points, const char *reason, const char *source_key,
 	}
 	if (score)
 		score->points_awarded += points;
+	lms_xapi_points(user_id, points, reason, source_key, course_id, source_id);
 	return ledger_id;
 }
 
@@ -272,9 +274,12 @@ evaluate_achievements(int64 user_id, LmsScore *score)
 				remember_grant(score, codes[i], lms_col_text(i, 3), pts[i]);
 		}
 		for (i = 0; i < n; i++)
+		{
+			lms_xapi_achievement(user_id, ids[i]);
 			if (pts[i] != 0)
 				award(user_id, pts[i], "achievement", lms_source_key("achievement", user_id, codes[i]),
 					  0, ids[i], NULL, score);
+		}
 	}
 	elog(ERROR, "achievement evaluation did not reach a fixed point");
 }

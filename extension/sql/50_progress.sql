@@ -21,6 +21,11 @@ RETURNS jsonb
 CREATE FUNCTION lms.complete_lesson(user_id bigint, lesson_id bigint) RETURNS jsonb
   AS 'MODULE_PATHNAME', 'lms_complete_lesson' LANGUAGE C VOLATILE STRICT;
 
+-- The same for a completion reported over xAPI (89_xapi_lessons.sql): reported = by a
+-- `completed` statement, which is then the record: lms emits no `completed` of its own.
+CREATE FUNCTION lms.complete_lesson(user_id bigint, lesson_id bigint, reported boolean) RETURNS jsonb
+  AS 'MODULE_PATHNAME', 'lms_complete_lesson' LANGUAGE C VOLATILE STRICT;
+
 -- One row from the counters (no row when the learner never enrolled, or for NULL ids): O(1)
 -- whatever the course size. status reads 'expired' for an active enrollment past expires_at.
 -- Deliberately not STRICT and without SET options, so the planner inlines it into the caller's

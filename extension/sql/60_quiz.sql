@@ -275,6 +275,8 @@ BEGIN
   INSERT INTO lms.quiz_attempts (quiz_id, user_id, attempt_no, answers, score, passed)
   VALUES (qid, me.user_id, used + 1, ans, sc, ok)
   RETURNING id INTO attempt;
+  -- lms's own xAPI statement: passed or failed, with the score (89_xapi_lms_events.sql)
+  PERFORM lms.xapi_emit_attempt(attempt);
 
   IF ok THEN
     r := lms.complete_lesson(me.user_id, a.lesson_id);

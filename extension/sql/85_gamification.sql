@@ -167,8 +167,10 @@ BEGIN
              level = lms.level_for(s.total_points + x.pts),
              reached_at = greatest(s.reached_at, now_ts)
         FROM sums x WHERE s.user_id = x.user_id
-      RETURNING 1)
-    SELECT count(*) + 0 * (SELECT count(*) FROM upd) INTO n FROM granted;
+      RETURNING 1),
+    -- lms's own xAPI statement for each grant (89_xapi_lms_events.sql)
+    emitted AS (SELECT lms.xapi_emit_achievement(g.user_id, g.achievement_id) FROM granted g)
+    SELECT count(*) + 0 * (SELECT count(*) FROM upd) + 0 * (SELECT count(*) FROM emitted) INTO n FROM granted;
     total := total + n;
     EXIT WHEN n = 0;
   END LOOP;

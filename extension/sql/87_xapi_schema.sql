@@ -44,9 +44,13 @@ CREATE INDEX xapi_statements_by_target_verb ON lms.xapi_statements (target_verb,
 -- whose object is a StatementRef also gets its target's rows (and target_verb), so a filter
 -- that matches a statement also returns the statements that target it (xAPI 1.0.3
 -- Communication 2.1.3), even when the target is voided.
+-- The link rows have no foreign key to their statement: they are only ever written by the
+-- statement that stores their statement (lms.xapi_store, extension/xapi_emit.c), statements
+-- are never deleted, and the key's check cost more than the row itself (about 0.1 ms per
+-- link row; three or more per statement). sql/xapi.sql checks that no link row is orphaned.
 CREATE TABLE lms.xapi_statement_agents (
   agent text NOT NULL,
-  seq bigint NOT NULL REFERENCES lms.xapi_statements ON DELETE CASCADE,
+  seq bigint NOT NULL,
   direct boolean NOT NULL,
   PRIMARY KEY (agent, seq)
 );
@@ -57,7 +61,7 @@ CREATE INDEX xapi_statement_agents_by_seq ON lms.xapi_statement_agents (seq);
 -- only for related_activities.
 CREATE TABLE lms.xapi_statement_activities (
   activity text NOT NULL,
-  seq bigint NOT NULL REFERENCES lms.xapi_statements ON DELETE CASCADE,
+  seq bigint NOT NULL,
   direct boolean NOT NULL,
   PRIMARY KEY (activity, seq)
 );

@@ -208,6 +208,8 @@ BEGIN
     RETURN lms.xapi_bad_request('activityId must be an IRI.', r.ver);
   END IF;
   SELECT * INTO a FROM lms.xapi_activities x WHERE x.id = r.query->>'activityId';
+  -- one of lms's own activities: lms's definition as things are now, over what statements said
+  a.definition := lms.xapi_merge_definition(a.definition, lms.xapi_lms_activity_definition(r.query->>'activityId'));
   -- an activity no statement has named yet is still an Activity (with no definition)
   RETURN lms.xapi_json(200, pg_catalog.jsonb_build_object('objectType', 'Activity', 'id', r.query->>'activityId')
                             || CASE WHEN a.definition <> '{}' THEN pg_catalog.jsonb_build_object('definition', a.definition) ELSE '{}' END,

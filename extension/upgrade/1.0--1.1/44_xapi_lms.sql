@@ -1,0 +1,1 @@
+../../sql/87_xapi_schema_lms.sql
