@@ -209,6 +209,48 @@ def register(g):
         check(r.status == 200 and len(r.json()["statements"]) == 1, "alternate syntax %r" % r)
 
     @test
+    def xapi_lms_emits_the_learners_own_record():
+        """lms's own events (enrolling, progress by quarter, completion, points) become statements
+        in their transaction; a client reads them through /xapi with the usual filters."""
+        course, video = need("course", "video_lesson")
+        email = "rec-%s@test.example" % g.RUN
+        uid = g.seed_user(email, "student", "Rec")
+        tok = expect(g.login(email), 200).json()["access_token"]
+        base = g.psql("SELECT lms.xapi_iri_base()").splitlines()[-1]
+        agent = json.dumps({"account": {"homePage": base, "name": str(uid)}})
+        lesson_iri = "%s/xapi/activities/lesson/%d" % (base, video)
+
+        def record(**kw):
+            r = xreq("GET", "/statements" + q(agent=agent, ascending="true", **kw))
+            expect(r, 200)
+            return [(s["verb"]["id"].rsplit("/", 1)[1], s["object"]["id"]) for s in r.json()["statements"]]
+
+        # a refused write emits nothing: not enrolled yet
+        expect_problem(g.api("POST", "/progress/lessons/%d" % video, token=tok,
+                             body={"watched_seconds": 10, "last_position_seconds": 10, "completion_percentage": 30}), 403)
+        check(record() == [], "a refused write left statements: %r" % record())
+        expect(g.api("POST", "/courses/%d/enroll" % course, token=tok), 201)
+        for pct in (10, 30, 35, 60, 95, 100):
+            expect(g.api("POST", "/progress/lessons/%d" % video, token=tok,
+                         body={"watched_seconds": pct, "last_position_seconds": pct, "completion_percentage": pct}), 200)
+        got = record(activity=lesson_iri)
+        check([v for v, _ in got] == ["progressed", "progressed", "completed", "earned"], "the lesson's record: %r" % got)
+        r = expect(xreq("GET", "/statements" + q(agent=agent, activity=lesson_iri, ascending="true")), 200)
+        st = r.json()["statements"]
+        check([s["result"]["extensions"]["https://w3id.org/xapi/cmi5/result/extensions/progress"] for s in st[:2]] == [30, 60],
+              "progress extensions %r" % [s.get("result") for s in st[:2]])
+        check(all(s["authority"]["account"]["homePage"] == "urn:lms:system" and s["context"]["registration"] == st[0]["context"]["registration"]
+                  for s in st), "authority / registration %r" % st)
+        got = record(activity="%s/xapi/activities/course/%d" % (base, course), related_activities="true")
+        check(got[0][0] == "registered" and len(got) >= 5, "the course's record: %r" % got)
+        got = record(registration=st[0]["context"]["registration"], verb="http://adlnet.gov/expapi/verbs/registered")
+        check(len(got) == 1, "by registration: %r" % got)
+        # an emitted statement is a valid statement: a client sending it again is the same statement
+        expect(xreq("POST", "/statements", st[2]), 200)
+        r = expect(xreq("GET", "/activities" + q(activityId=lesson_iri)), 200)
+        check(r.json()["definition"]["type"] == "http://adlnet.gov/expapi/activities/lesson", "lesson activity %r" % r.json())
+
+    @test
     def dashboard_is_the_four_calls_in_one():
         alice = need("alice")[0]
         expect_problem(g.api("GET", "/me/dashboard"), 401, "unauthenticated")
