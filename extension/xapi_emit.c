@@ -54,6 +54,7 @@ typedef struct Statement
 {
 	char	   *key;			/* the event: the statement id is derived from it */
 	char	   *actor;			/* the learner as an Agent (JSON, lms.xapi_agent_of) */
+	char	   *actor_ifi;		/* its identifier (lms.xapi_ifi), the key of its filter row */
 	const char *verb;			/* registered, progressed, completed, passed, failed, earned */
 	char	   *object_iri;
 	char	   *definition;		/* the object's definition (JSON, lms.xapi_lms_definition), NULL: none */
@@ -151,7 +152,7 @@ append_object(StringInfo buf, const Statement *st)
 /*
  * Store the statement: the row and its filter rows (the actor and the object direct, the
  * authority and the parent course related, as lms.xapi_statement_agent_links and
- * _activity_links give for this shape: sql/xapi_lms.sql checks both agree). A statement
+ * _activity_links give for this shape: sql/xapi_lms.sql checks both agree), in one statement. A statement
  * already stored (the same event again) stores nothing. The definitions of lms's activities
  * are not written to lms.xapi_activities: GET /xapi/activities reads lms's own
  * (lms.xapi_lms_activity_definition), so no two writers queue on an activity's row.
@@ -159,24 +160,22 @@ append_object(StringInfo buf, const Statement *st)
 static void
 emit(const Statement *st)
 {
-	static const Oid itypes[4] = {UUIDOID, TEXTOID, UUIDOID, TIMESTAMPTZOID};
+	static const Oid itypes[8] = {UUIDOID, TEXTOID, UUIDOID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	TimestampTz now = lms_now();
 	bytea	   *secret = emitter_secret();
 	pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
 	pg_uuid_t  *registration = palloc(sizeof(pg_uuid_t));
 	StringInfoData buf;
-	Datum		args[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Datum		args[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	char	   *verb_iri = strcmp(st->verb, "earned") == 0 ? VERB_EARNED : psprintf(VERB_ADL "%s", st->verb);
 
 	event_uuid(secret, st->key, id);
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"id\":");
 	append_uuid(&buf, id);
 	appendStringInfo(&buf, ",\"actor\":%s,\"verb\":{\"id\":", st->actor);
-	if (strcmp(st->verb, "earned") == 0)
-		lms_json_str(&buf, VERB_EARNED);
-	else
-		appendStringInfo(&buf, "\"" VERB_ADL "%s\"", st->verb);
+	lms_json_str(&buf, verb_iri);
 	appendStringInfo(&buf, ",\"display\":{\"en-US\":\"%s\"}},\"object\":", st->verb);
 	append_object(&buf, st);
 	if (st->result != NULL)
@@ -205,22 +204,25 @@ emit(const Statement *st)
 	args[2] = UUIDPGetDatum(registration);
 	nulls[2] = st->enrollment_id != 0 ? ' ' : 'n';
 	args[3] = TimestampTzGetDatum(now);
+	args[4] = CStringGetTextDatum(st->actor_ifi);
+	args[5] = CStringGetTextDatum(st->object_iri);
+	args[6] = st->parent_iri ? CStringGetTextDatum(st->parent_iri) : (Datum) 0;
+	nulls[6] = st->parent_iri ? ' ' : 'n';
+	args[7] = CStringGetTextDatum(verb_iri);
+	/* the authority's identifier is a constant of the plan */
 	lms_plan(&insert_plan,
 			 "WITH ins AS ("
 			 "  INSERT INTO lms.xapi_statements (id, statement, verb_id, registration, stored)"
-			 "  SELECT $1, s, s->'verb'->>'id', $3, $4 FROM pg_catalog.jsonb($2) s"
-			 "  ON CONFLICT (id) DO NOTHING RETURNING seq, statement),"
+			 "  VALUES ($1, $2::jsonb, $8, $3, $4)"
+			 "  ON CONFLICT (id) DO NOTHING RETURNING seq),"
 			 " ag AS ("
 			 "  INSERT INTO lms.xapi_statement_agents (agent, seq, direct)"
-			 "  SELECT l.agent, ins.seq, l.direct FROM ins, LATERAL (VALUES"
-			 "    (lms.xapi_ifi(ins.statement->'actor'), true),"
-			 "    (lms.xapi_ifi(ins.statement->'authority'), false)) l(agent, direct))"
+			 "  SELECT l.agent, ins.seq, l.direct FROM ins,"
+			 "    (VALUES ($5, true), (lms.xapi_ifi('" AUTHORITY "'::jsonb), false)) l(agent, direct))"
 			 " INSERT INTO lms.xapi_statement_activities (activity, seq, direct)"
-			 " SELECT l.activity, ins.seq, l.direct FROM ins, LATERAL (VALUES"
-			 "   (ins.statement->'object'->>'id', true),"
-			 "   (ins.statement->'context'->'contextActivities'->'parent'->0->>'id', false)) l(activity, direct)"
+			 " SELECT l.activity, ins.seq, l.direct FROM ins, (VALUES ($6, true), ($7, false)) l(activity, direct)"
 			 " WHERE l.activity IS NOT NULL",
-			 4, itypes);
+			 8, itypes);
 	lms_exec_expect(insert_plan, args, nulls, false, 0, SPI_OK_INSERT, "store an lms statement");
 }
 
@@ -236,7 +238,7 @@ look_up_lesson(int64 user_id, int64 lesson_id, int64 quiz_id, Statement *st)
 	static const Oid types[2] = {INT8OID, INT8OID};
 	Datum		args[2] = {Int64GetDatum(user_id), Int64GetDatum(quiz_id != 0 ? quiz_id : lesson_id)};
 #define LESSON_SQL \
-	"SELECT lms.xapi_agent_of($1)::text, lms.xapi_activity_iri('lesson', le.id)," \
+	"SELECT lms.xapi_agent_of($1)::text, lms.xapi_ifi(lms.xapi_agent_of($1)), lms.xapi_activity_iri('lesson', le.id)," \
 	"       lms.xapi_lms_definition('lesson', le.title)::text," \
 	"       lms.xapi_activity_iri('course', le.course_id)," \
 	"       (SELECT en.id FROM lms.enrollments en WHERE en.user_id = $1 AND en.course_id = le.course_id) " \
@@ -251,10 +253,11 @@ look_up_lesson(int64 user_id, int64 lesson_id, int64 quiz_id, Statement *st)
 	if (SPI_processed == 0)
 		return false;
 	st->actor = lms_col_text(0, 1);
-	st->object_iri = lms_col_text(0, 2);
-	st->definition = lms_col_text(0, 3);
-	st->parent_iri = lms_col_text(0, 4);
-	st->enrollment_id = lms_col_int64(0, 5, 0);
+	st->actor_ifi = lms_col_text(0, 2);
+	st->object_iri = lms_col_text(0, 3);
+	st->definition = lms_col_text(0, 4);
+	st->parent_iri = lms_col_text(0, 5);
+	st->enrollment_id = lms_col_int64(0, 6, 0);
 	return true;
 }
 
@@ -267,7 +270,8 @@ look_up_enrollment(int64 enrollment_id, Statement *st, TimestampTz *started)
 	bool		isnull;
 
 	lms_read_plan(&enrollment_plan,
-				  "SELECT lms.xapi_agent_of(en.user_id)::text, lms.xapi_activity_iri('course', c.id),"
+				  "SELECT lms.xapi_agent_of(en.user_id)::text, lms.xapi_ifi(lms.xapi_agent_of(en.user_id)),"
+				  "       lms.xapi_activity_iri('course', c.id),"
 				  "       lms.xapi_lms_definition('course', c.title)::text,"
 				  "       en.enrolled_at "
 				  "FROM lms.enrollments en JOIN lms.courses c ON c.id = en.course_id WHERE en.id = $1",
@@ -276,10 +280,11 @@ look_up_enrollment(int64 enrollment_id, Statement *st, TimestampTz *started)
 	if (SPI_processed == 0)
 		return false;
 	st->actor = lms_col_text(0, 1);
-	st->object_iri = lms_col_text(0, 2);
-	st->definition = lms_col_text(0, 3);
+	st->actor_ifi = lms_col_text(0, 2);
+	st->object_iri = lms_col_text(0, 3);
+	st->definition = lms_col_text(0, 4);
 	st->enrollment_id = enrollment_id;
-	*started = lms_col_ts(0, 4, &isnull);
+	*started = lms_col_ts(0, 5, &isnull);
 	return true;
 }
 
@@ -419,7 +424,7 @@ lms_xapi_points(int64 user_id, int32 points, const char *reason, const char *sou
 		Int64GetDatum(strcmp(reason, "course_completed") == 0 ? source_id : 0), Int64GetDatum(course_id)};
 
 		lms_read_plan(&points_object_plan,
-					  "SELECT lms.xapi_agent_of($1)::text,"
+					  "SELECT lms.xapi_agent_of($1)::text, lms.xapi_ifi(lms.xapi_agent_of($1)),"
 					  "       coalesce(lms.xapi_activity_iri('course', c.id), lms.xapi_activity_iri('points', $2)),"
 					  "       coalesce(lms.xapi_lms_definition('course', c.title), lms.xapi_lms_definition('points', $2))::text,"
 					  "       (SELECT en.id FROM lms.enrollments en WHERE en.user_id = $1 AND en.course_id = $4) "
@@ -427,9 +432,10 @@ lms_xapi_points(int64 user_id, int32 points, const char *reason, const char *sou
 					  4, types);
 		lms_exec(points_object_plan, args, NULL, false, 1);
 		st.actor = lms_col_text(0, 1);
-		st.object_iri = lms_col_text(0, 2);
-		st.definition = lms_col_text(0, 3);
-		st.enrollment_id = lms_col_int64(0, 4, 0);
+		st.actor_ifi = lms_col_text(0, 2);
+		st.object_iri = lms_col_text(0, 3);
+		st.definition = lms_col_text(0, 4);
+		st.enrollment_id = lms_col_int64(0, 5, 0);
 	}
 	st.key = psprintf("points:%s", source_key);
 	st.verb = "earned";
@@ -456,18 +462,20 @@ lms_xapi_achievement(int64 user_id, int64 achievement_id)
 		return;
 	lms_spi_connect();
 	lms_read_plan(&achievement_plan,
-				  "SELECT lms.xapi_agent_of($1)::text, lms.xapi_activity_iri('achievement', a.id),"
+				  "SELECT lms.xapi_agent_of($1)::text, lms.xapi_ifi(lms.xapi_agent_of($1)),"
+				  "       lms.xapi_activity_iri('achievement', a.id),"
 				  "       lms.xapi_lms_definition('achievement', a.title)::text, a.points "
 				  "FROM lms.achievements a WHERE a.id = $2",
 				  2, types);
 	lms_exec(achievement_plan, args, NULL, false, 1);
 	if (SPI_processed == 1)
 	{
-		int32		points = lms_col_int32(0, 4, 0);
+		int32		points = lms_col_int32(0, 5, 0);
 
 		st.actor = lms_col_text(0, 1);
-		st.object_iri = lms_col_text(0, 2);
-		st.definition = lms_col_text(0, 3);
+		st.actor_ifi = lms_col_text(0, 2);
+		st.object_iri = lms_col_text(0, 3);
+		st.definition = lms_col_text(0, 4);
 		if (points > 0)
 			st.result = psprintf("{\"score\":{\"raw\":%d}}", points);
 		st.key = psprintf("achievement:" INT64_FORMAT ":" INT64_FORMAT, user_id, achievement_id);
