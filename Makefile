@@ -18,7 +18,7 @@ OBJS = \
 	extension/progress_answer.o \
 	extension/enrollment.o extension/identity.o extension/leaderboard_read.o extension/worker.o extension/xapi.o \
 	extension/progress.o extension/scoring.o extension/point_rules.o extension/leagues.o extension/leaderboard_refresh.o extension/leaderboard.o \
-	extension/progress_store.o extension/direct.o extension/plans.o \
+	extension/progress_store.o extension/xapi_emit.o extension/direct.o extension/plans.o \
 	extension/api.o extension/rules.o extension/timezone.o extension/json_out.o extension/lms.o
 MODULEDIR = extension
 ifneq ($(sort $(OBJS)),$(sort $(patsubst %.c,%.o,$(wildcard extension/*.c))))

@@ -1,9 +1,4 @@
-SET client_min_messages = warning;
-DROP EXTENSION IF EXISTS lms CASCADE;
-CREATE EXTENSION lms CASCADE;
-RESET client_min_messages;
-SET lms.clock_override = '2026-03-02 10:00:00+00';
-SET lms.bcrypt_cost = 4;
+\i tests/regress/setup.psql
 -- From progress to the LRS: lms emits an xAPI statement for each of its own events, in the
 -- transaction of the event (extension/xapi_emit.c, docs/xapi.md). Each step below shows exactly
 -- what the event added to the store: the learner is the actor, lessons and courses are the
