@@ -23,6 +23,9 @@ tables=$(q $src -c "SELECT c.oid::regclass FROM pg_class c WHERE c.relnamespace 
                       AND c.oid = ANY ((SELECT e.extconfig FROM pg_extension e WHERE e.extname = 'lms')::oid[]) ORDER BY 1")
 for t in $tables; do
   sql="SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '-') FROM $t t"
+  # the restore's CREATE EXTENSION makes a secret of its own before the dump's row comes back:
+  # what must come back is the secret in effect, the oldest row (87_xapi_schema_lms.sql)
+  [ "$t" = lms.xapi_emitter ] && sql="SELECT '1 ' || md5(secret) FROM $t ORDER BY made_at LIMIT 1"
   a=$(q $src -c "$sql"); b=$(q $dst -c "$sql")
   [ "$a" = "$b" ] && [ "${a%% *}" -gt 0 -o "$t" != lms.users ] && check ok "$t: ${a%% *} rows back" \
     || check fail "$t: source '$a', restored '$b'"
