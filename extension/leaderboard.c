@@ -78,8 +78,6 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
-#include "utils/lsyscache.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -87,6 +85,7 @@
 #include "utils/datetime.h"
 
 #include "leaderboard.h"
+#include "lms.h"
 #include "plans.h"
 
 const char *const lms_window_names[WIN_COUNT] = {"all", "week", "month"};
@@ -98,9 +97,7 @@ const char *const lms_window_names[WIN_COUNT] = {"all", "week", "month"};
 bool
 lms_board_slots_exist(void)
 {
-	Oid			nsp = get_namespace_oid("lms", true);
-
-	return OidIsValid(nsp) && OidIsValid(get_relname_relid("board_slots", nsp));
+	return lms_schema_has("board_slots");
 }
 
 

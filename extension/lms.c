@@ -8,7 +8,9 @@
 
 #include "fmgr.h"
 #include "pgtime.h"
+#include "catalog/namespace.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 #include "access/xact.h"
@@ -156,4 +158,16 @@ Datum
 lms_clock(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_TIMESTAMPTZ(lms_now());
+}
+
+/*
+ * Whether the installed schema has this table of lms: a 1.0 install runs this library until
+ * ALTER EXTENSION lms UPDATE, and has none of 1.1's tables (a syscache lookup, no SQL).
+ */
+bool
+lms_schema_has(const char *relname)
+{
+	Oid			ns = get_namespace_oid("lms", true);
+
+	return OidIsValid(ns) && OidIsValid(get_relname_relid(relname, ns));
 }

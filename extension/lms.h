@@ -28,6 +28,9 @@ extern bool lms_xapi_emit;		/* lms.xapi_emit */
 /* The extension's "now": the transaction start, or lms.clock_override when set. */
 extern TimestampTz lms_now(void);
 
+/* The installed schema has this table of lms (a 1.0 install running this library lacks 1.1's). */
+extern bool lms_schema_has(const char *relname);
+
 /* timezone.c: accepted zone names and the learner's active day */
 extern bool lms_timezone_is_iana(const char *name);
 extern DateADT lms_active_day(Datum zone, TimestampTz at);

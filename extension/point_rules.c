@@ -27,10 +27,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
-#include "catalog/namespace.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 
+#include "lms.h"
 #include "plans.h"
 #include "point_rules.h"
 
@@ -78,18 +77,6 @@ known_rule(const char *name)
 				 errmsg("unknown point rule \"%s\"", name),
 				 errdetail("Rules are lesson_video, lesson_text, lesson_quiz, quiz_passed, quiz_perfect, course_completed and streak_bonus.")));
 	return r;
-}
-
-/*
- * Whether the installed schema has this table of lms: a 1.0 install runs this library until
- * ALTER EXTENSION lms UPDATE, and has none of 1.1's tables (a syscache lookup, no SQL).
- */
-bool
-lms_schema_has(const char *relname)
-{
-	Oid			ns = get_namespace_oid("lms", true);
-
-	return OidIsValid(ns) && OidIsValid(get_relname_relid(relname, ns));
 }
 
 /*

@@ -14,7 +14,4 @@ extern int32 lms_point_rule(const char *name, int64 course_id);
 /* Completing a lesson: its own points when set (own >= 0), else its kind's rule. */
 extern int32 lms_lesson_points(const char *kind, int64 course_id, int32 own);
 
-/* The installed schema has this table of lms (a 1.0 install lacks 1.1's). */
-extern bool lms_schema_has(const char *relname);
-
 #endif							/* LMS_POINT_RULES_H */

@@ -302,10 +302,20 @@ append_extension_key(StringInfo buf, const char *name)
 
 /* ---- the hooks ---- */
 
+/*
+ * Whether lms emits: lms.xapi_emit is on and the schema has the LRS (a 1.0 install running this
+ * library has none until ALTER EXTENSION lms UPDATE).
+ */
+static bool
+emitting(void)
+{
+	return lms_xapi_emit && lms_schema_has("xapi_emitter");
+}
+
 bool
 lms_xapi_wants_percentage(int32 pct_hundredths)
 {
-	return lms_xapi_emit && QUARTER(pct_hundredths) > 0;
+	return emitting() && QUARTER(pct_hundredths) > 0;
 }
 
 void
@@ -315,7 +325,7 @@ lms_xapi_progressed(int64 user_id, int64 lesson_id, int64 enrollment_id, int32 p
 	Statement	st = {0};
 	StringInfoData result;
 
-	if (!lms_xapi_emit || completed || pct_before < 0 || QUARTER(pct_after) <= QUARTER(pct_before))
+	if (!emitting() || completed || pct_before < 0 || QUARTER(pct_after) <= QUARTER(pct_before))
 		return;
 	lms_spi_connect();
 	if (look_up_lesson(user_id, lesson_id, 0, &st))
@@ -345,7 +355,7 @@ lms_xapi_lesson_completed(int64 user_id, int64 lesson_id, int64 enrollment_id, b
 {
 	Statement	st = {0};
 
-	if (!lms_xapi_emit || reported)
+	if (!emitting() || reported)
 		return;
 	lms_spi_connect();
 	if (look_up_lesson(user_id, lesson_id, 0, &st))
@@ -365,7 +375,7 @@ lms_xapi_course_completed(int64 enrollment_id)
 	Statement	st = {0};
 	TimestampTz started;
 
-	if (!lms_xapi_emit)
+	if (!emitting())
 		return;
 	lms_spi_connect();
 	if (look_up_enrollment(enrollment_id, &st, &started))
@@ -385,7 +395,7 @@ lms_xapi_registered(int64 enrollment_id)
 	Statement	st = {0};
 	TimestampTz started;
 
-	if (!lms_xapi_emit)
+	if (!emitting())
 		return;
 	lms_spi_connect();
 	if (look_up_enrollment(enrollment_id, &st, &started))
@@ -408,7 +418,7 @@ lms_xapi_points(int64 user_id, int32 points, const char *reason, const char *sou
 	bool		found;
 
 	/* achievement points are in the achievement's own statement; corrections down are not earned */
-	if (!lms_xapi_emit || points <= 0 || strcmp(reason, "achievement") == 0)
+	if (!emitting() || points <= 0 || strcmp(reason, "achievement") == 0)
 		return;
 	lms_spi_connect();
 	if (strcmp(reason, "lesson_completed") == 0)
@@ -458,7 +468,7 @@ lms_xapi_achievement(int64 user_id, int64 achievement_id)
 	Datum		args[2] = {Int64GetDatum(user_id), Int64GetDatum(achievement_id)};
 	Statement	st = {0};
 
-	if (!lms_xapi_emit)
+	if (!emitting())
 		return;
 	lms_spi_connect();
 	lms_read_plan(&achievement_plan,
@@ -539,7 +549,7 @@ PG_FUNCTION_INFO_V1(lms_xapi_emit_attempt);
 Datum
 lms_xapi_emit_attempt(PG_FUNCTION_ARGS)
 {
-	if (lms_xapi_emit)
+	if (emitting())
 	{
 		lms_spi_connect();
 		emit_attempt(PG_GETARG_INT64(0));
