@@ -358,6 +358,10 @@ def edge_answers_what_civetweb_drops():
             rs = responses(out)
             check(len(rs) == 1 and closed, "%d answers, closed %s: %r" % (len(rs), closed, out[:300]))
             problem(rs[0], 400, "malformed_request")
+        # /metrics stays on the private network: the edge refuses it, the gateway's own port serves it
+        problem(responses(raw(e.port, b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")[0])[0], 404, "not_found")
+        out, _ = raw(e.gw.port, b"GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n")
+        check(b"lms_http_requests_total" in out, "the gateway's own /metrics: %r" % out[:200])
         # the gateway itself still drops both (civetweb): the reason for the edge
         out, closed = raw(e.gw.port, b"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n")
         check(out == b"" and closed, "civetweb answered OPTIONS * after all: %r" % out[:200])
