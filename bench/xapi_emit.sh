@@ -7,11 +7,11 @@
 #   2. the worst case: every write is a learner's first on a lesson, at 30 % (each one emits)
 #   3. heartbeats through the gateway: POST /api/v1/progress/lessons/{id}, wrk, 16 connections
 # Prints tps (and p50/p99 for the gateway), statements per 1,000 writes, and on/off ratios.
-#   bench/xapi_emit.sh          EMIT_LEARNERS=2000 EMIT_LESSONS=200 BENCH_SECONDS=15 ROUNDS=3 CLIENTS=16
+#   bench/xapi_emit.sh          EMIT_LEARNERS=20000 EMIT_LESSONS=200 BENCH_SECONDS=15 ROUNDS=3 CLIENTS=16
 BENCH_DB=${BENCH_DB:-lms_bench_emit}
 source "$(dirname "$0")/xapi/common.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-learners=${EMIT_LEARNERS:-2000}
+learners=${EMIT_LEARNERS:-20000}
 lessons=${EMIT_LESSONS:-200}
 secs=${BENCH_SECONDS:-15}
 rounds=${ROUNDS:-3}
