@@ -41,29 +41,49 @@ CREATE TABLE lms.course_points (
   PRIMARY KEY (course_id, shard)
 );
 
--- A progress row counts its lesson started (and completed when it is); a completion flipping
--- moves the learner; a deletion (a user or lesson going) takes them away.
-CREATE FUNCTION lms.lesson_stats_follow() RETURNS trigger
+-- Progress rows coming (a learner's first write on a lesson, a bulk load, a restore's COPY) and
+-- going (a user or lesson deleted) count per statement, from the statement's transition table:
+-- each summary row moves once per statement whatever its number of rows. (Row by row, a
+-- statement of a million rows moved each of a lesson's four rows a quarter of that many times
+-- in one transaction, each update walking the chain of that transaction's own earlier
+-- versions: quadratic, minutes for one INSERT ... SELECT or one pg_restore.) Summary rows are
+-- taken in key order, so two bulk statements cannot deadlock on them.
+CREATE FUNCTION lms.lesson_stats_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO lms.lesson_stats AS s (course_id, lesson_id, shard, started, completed)
-    VALUES (NEW.course_id, NEW.lesson_id, (NEW.user_id % 4)::int, 1, NEW.is_completed::int)
+    SELECT a.course_id, a.lesson_id, (a.user_id % 4)::int, count(*), count(*) FILTER (WHERE a.is_completed)
+      FROM added a GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
     ON CONFLICT (course_id, lesson_id, shard) DO UPDATE
-      SET started = s.started + 1, completed = s.completed + EXCLUDED.completed;
-  ELSIF TG_OP = 'UPDATE' THEN
-    UPDATE lms.lesson_stats s SET completed = s.completed + CASE WHEN NEW.is_completed THEN 1 ELSE -1 END
-     WHERE s.course_id = NEW.course_id AND s.lesson_id = NEW.lesson_id AND s.shard = (NEW.user_id % 4)::int;
+      SET started = s.started + EXCLUDED.started, completed = s.completed + EXCLUDED.completed;
   ELSE
-    UPDATE lms.lesson_stats s SET started = s.started - 1, completed = s.completed - OLD.is_completed::int
-     WHERE s.course_id = OLD.course_id AND s.lesson_id = OLD.lesson_id AND s.shard = (OLD.user_id % 4)::int;
+    UPDATE lms.lesson_stats s SET started = s.started - r.n, completed = s.completed - r.c
+      FROM (SELECT d.course_id, d.lesson_id, (d.user_id % 4)::int AS shard, count(*) AS n,
+                   count(*) FILTER (WHERE d.is_completed) AS c
+              FROM removed d GROUP BY 1, 2, 3) r
+     WHERE s.course_id = r.course_id AND s.lesson_id = r.lesson_id AND s.shard = r.shard;
   END IF;
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER lesson_progress_counted AFTER INSERT OR DELETE ON lms.lesson_progress
-  FOR EACH ROW EXECUTE FUNCTION lms.lesson_stats_follow();
+CREATE TRIGGER lesson_progress_counted_insert AFTER INSERT ON lms.lesson_progress
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION lms.lesson_stats_rows();
+CREATE TRIGGER lesson_progress_counted_delete AFTER DELETE ON lms.lesson_progress
+  REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION lms.lesson_stats_rows();
+
+-- A completion flipping moves the learner between completed and not (row by row: an UPDATE OF
+-- trigger cannot have a transition table; the progress write flips one row per statement).
+CREATE FUNCTION lms.lesson_stats_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  UPDATE lms.lesson_stats s SET completed = s.completed + CASE WHEN NEW.is_completed THEN 1 ELSE -1 END
+   WHERE s.course_id = NEW.course_id AND s.lesson_id = NEW.lesson_id AND s.shard = (NEW.user_id % 4)::int;
+  RETURN NULL;
+END
+$$;
 CREATE TRIGGER lesson_progress_completion_counted AFTER UPDATE OF is_completed ON lms.lesson_progress
   FOR EACH ROW WHEN (OLD.is_completed IS DISTINCT FROM NEW.is_completed)
   EXECUTE FUNCTION lms.lesson_stats_follow();
@@ -86,34 +106,55 @@ BEGIN ATOMIC
    WHERE a.course_id = course_activity_move.course_id AND a.hour < course_activity_move.new_hour - 192;
 END;
 
--- An enrollment counts in its course's (status, completed lessons) row; a change of either moves
--- it; a new or deleted enrollment with a last activity counts in or out of that hour too.
-CREATE FUNCTION lms.enrollment_stats_follow() RETURNS trigger
+-- Enrollments coming and going count per statement, as progress rows do (above): in their
+-- course's (status, completed lessons) row, and in their last activity's hour when they have one.
+CREATE FUNCTION lms.enrollment_stats_rows() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF TG_OP IN ('UPDATE', 'DELETE') THEN
-    UPDATE lms.course_enrollment_stats s SET learners = s.learners - 1
-     WHERE s.course_id = OLD.course_id AND s.status = OLD.status
-       AND s.completed_lessons = OLD.completed_lessons AND s.shard = (OLD.user_id % 4)::int;
-  END IF;
-  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+  IF TG_OP = 'INSERT' THEN
     INSERT INTO lms.course_enrollment_stats AS s (course_id, status, completed_lessons, shard, learners)
-    VALUES (NEW.course_id, NEW.status, NEW.completed_lessons, (NEW.user_id % 4)::int, 1)
-    ON CONFLICT (course_id, status, completed_lessons, shard) DO UPDATE SET learners = s.learners + 1;
-  END IF;
-  IF TG_OP = 'INSERT' AND NEW.last_active_hour IS NOT NULL THEN
-    PERFORM lms.course_activity_move(NEW.course_id, NEW.user_id, NULL, NEW.last_active_hour);
-  ELSIF TG_OP = 'DELETE' AND OLD.last_active_hour IS NOT NULL THEN
-    UPDATE lms.course_activity a SET learners = a.learners - 1
-     WHERE a.course_id = OLD.course_id AND a.hour = OLD.last_active_hour AND a.shard = (OLD.user_id % 4)::int;
+    SELECT a.course_id, a.status, a.completed_lessons, (a.user_id % 4)::int, count(*)
+      FROM added a GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+    ON CONFLICT (course_id, status, completed_lessons, shard) DO UPDATE SET learners = s.learners + EXCLUDED.learners;
+    INSERT INTO lms.course_activity AS c (course_id, hour, shard, learners)
+    SELECT a.course_id, a.last_active_hour, (a.user_id % 4)::int, count(*)
+      FROM added a WHERE a.last_active_hour IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+    ON CONFLICT (course_id, hour, shard) DO UPDATE SET learners = c.learners + EXCLUDED.learners;
+  ELSE
+    UPDATE lms.course_enrollment_stats s SET learners = s.learners - r.n
+      FROM (SELECT d.course_id, d.status, d.completed_lessons, (d.user_id % 4)::int AS shard, count(*) AS n
+              FROM removed d GROUP BY 1, 2, 3, 4) r
+     WHERE s.course_id = r.course_id AND s.status = r.status AND s.completed_lessons = r.completed_lessons
+       AND s.shard = r.shard;
+    UPDATE lms.course_activity c SET learners = c.learners - r.n
+      FROM (SELECT d.course_id, d.last_active_hour AS hour, (d.user_id % 4)::int AS shard, count(*) AS n
+              FROM removed d WHERE d.last_active_hour IS NOT NULL GROUP BY 1, 2, 3) r
+     WHERE c.course_id = r.course_id AND c.hour = r.hour AND c.shard = r.shard;
   END IF;
   RETURN NULL;
 END
 $$;
-CREATE TRIGGER enrollments_counted AFTER INSERT OR DELETE ON lms.enrollments
-  FOR EACH ROW EXECUTE FUNCTION lms.enrollment_stats_follow();
--- (an UPDATE OF trigger on columns the progress write's direct update never sets: direct.c)
+CREATE TRIGGER enrollments_counted_insert AFTER INSERT ON lms.enrollments
+  REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION lms.enrollment_stats_rows();
+CREATE TRIGGER enrollments_counted_delete AFTER DELETE ON lms.enrollments
+  REFERENCING OLD TABLE AS removed FOR EACH STATEMENT EXECUTE FUNCTION lms.enrollment_stats_rows();
+
+-- An enrollment's status or completed lessons changing moves it between (status, completed
+-- lessons) rows.
+CREATE FUNCTION lms.enrollment_stats_follow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  UPDATE lms.course_enrollment_stats s SET learners = s.learners - 1
+   WHERE s.course_id = OLD.course_id AND s.status = OLD.status
+     AND s.completed_lessons = OLD.completed_lessons AND s.shard = (OLD.user_id % 4)::int;
+  INSERT INTO lms.course_enrollment_stats AS s (course_id, status, completed_lessons, shard, learners)
+  VALUES (NEW.course_id, NEW.status, NEW.completed_lessons, (NEW.user_id % 4)::int, 1)
+  ON CONFLICT (course_id, status, completed_lessons, shard) DO UPDATE SET learners = s.learners + 1;
+  RETURN NULL;
+END
+$$;
 CREATE TRIGGER enrollments_status_counted AFTER UPDATE OF status, completed_lessons ON lms.enrollments
   FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.completed_lessons IS DISTINCT FROM NEW.completed_lessons)
   EXECUTE FUNCTION lms.enrollment_stats_follow();
