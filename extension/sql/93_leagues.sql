@@ -225,6 +225,12 @@ BEGIN
    GROUP BY l.user_id
   HAVING bool_or(l.points > 0);
   GET DIAGNOSTICS n = ROW_COUNT;
+  -- the placing below joins these rows with themselves: planned from statistics taken before
+  -- them (none, for a first week) it nests a loop over them inside a loop over them, hours at
+  -- 100,000 learners; with fresh statistics it hashes
+  IF n >= 1000 THEN
+    ANALYZE lms.league_members;
+  END IF;
 
   -- set-based placing of those whose start tier is known
   WITH waiting AS (
@@ -289,6 +295,9 @@ BEGIN
     PERFORM lms.league_lock(w, 'exclusive');
     t0 := clock_timestamp();
     PERFORM lms.league_place_waiting();
+    -- statistics that know the week's rows (a week's members may all be newer than the last
+    -- automatic ANALYZE): the ranking below joins them with themselves and must hash, not nest
+    ANALYZE lms.league_members;
     SELECT max(t.tier) INTO top FROM lms.league_tier_table() t;
 
     WITH ranked AS (
