@@ -7,17 +7,7 @@ SET search_path = pg_catalog, pg_temp
 RETURN CASE WHEN me.user_id IS NULL THEN lms.unauthenticated()
             WHEN me.role IS DISTINCT FROM 'admin' THEN lms.forbidden('Only an admin may do this.') END;
 
--- How many users hold each (role, status), in eight rows per pair (by id) so that registrations
--- arriving together do not queue on one row: GET /admin/users answers its total from here unless
--- it searches (counting 1,000,000 users took 161 ms a page). Kept by statement triggers on
--- lms.users; derived data (95_privileges.sql leaves it out of dumps, a restore rebuilds it).
-CREATE TABLE lms.user_counts (
-  role text NOT NULL,
-  status text NOT NULL,
-  shard int NOT NULL,
-  users bigint NOT NULL,
-  PRIMARY KEY (role, status, shard)
-);
+-- lms.user_counts (74_summary_schema.sql) follows the users, per statement.
 CREATE FUNCTION lms.user_counts_follow() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
