@@ -466,6 +466,14 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 			return false;
 	}
 
+	/*
+	 * without JIT: a refresh's plan may cost enough to trigger it (a week's board after every
+	 * learner earned points has 100,000 changed rows), and compiling each board's plan cost more
+	 * than refreshing it (603 boards took minutes, all of it in LLVM); restored below
+	 */
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	if (incremental)
 	{
 		/* only the learners whose score or visibility changed */
@@ -484,14 +492,8 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 	{
 		Oid			htypes[2] = {TEXTOID, TEXTOID};
 
-		/*
-		 * a full build hashes the whole source: in memory; and without JIT, whose compilation
-		 * cost more than a course board's build (both restored below)
-		 */
-		save_nestlevel = NewGUCNestLevel();
+		/* a full build hashes the whole source: in memory (restored below) */
 		(void) set_config_option("work_mem", "262144", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("jit", "off", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 		lms_exec_expect(full_plan(course, period), values, nulls, false, 0, SPI_OK_SELECT, "refresh the leaderboard");
 		lms_plan(&plan_hist,
@@ -508,8 +510,8 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 		if (lms_board_slots_exist())
 			board_recount_slots(values);
 		board_recount_above(values);
-		AtEOXact_GUC(true, save_nestlevel);
 	}
+	AtEOXact_GUC(true, save_nestlevel);
 	mark_checked(b, pstart);
 	return true;
 }
