@@ -300,3 +300,17 @@ SELECT (r.body::jsonb->>'offset')::int = e.pos - 1 - 2 AS centred,
   FROM (SELECT * FROM pg_temp.expected() WHERE points = 45 ORDER BY pos DESC LIMIT 1) e
   JOIN lms.users u ON u.id = e.user_id
   CROSS JOIN LATERAL lms.api_leaderboard_global(pg_temp.login(u.email), NULL, '{"around": "me", "limit": "5"}', NULL) r;
+
+-- A burst of changes since the last pass (5,000 or more: a recalculation, a bulk award) makes
+-- the pass build the changed boards in full instead of learner by learner (leaderboard_refresh.c,
+-- many_changes); the boards come out as a forced full rebuild makes them, reads agree, and the
+-- next pass finds nothing to do
+SELECT count(lms.award_points(u.id, 1 + g % 3, 'admin_correction', 'burst:' || g, NULL))
+  FROM generate_series(1, 5200) g JOIN lms.users u ON u.email = 'l' || (g % 30 + 1) || '@example.org';
+SELECT count(*) > 0 AS refreshed FROM lms.refresh_leaderboards(true);
+SELECT count(*) AS changed_boards FROM lms.refresh_leaderboards(true);
+CREATE TEMP TABLE burst_state AS SELECT * FROM pg_temp.board_state();
+SELECT count(*) > 0 AS rebuilt FROM lms.refresh_leaderboards();
+SELECT (SELECT count(*) FROM (SELECT * FROM burst_state EXCEPT ALL SELECT * FROM pg_temp.board_state()) a) AS only_pass,
+       (SELECT count(*) FROM (SELECT * FROM pg_temp.board_state() EXCEPT ALL SELECT * FROM burst_state) b) AS only_full;
+SELECT * FROM pg_temp.read_mismatches();
