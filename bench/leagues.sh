@@ -175,7 +175,7 @@ if [ "${MIX:-1}" != 0 ]; then
   LMS_DATABASE_URL="host=$PGHOST port=${PGPORT:-5432} dbname=$PGDATABASE user=lms_gateway" LMS_LISTEN="$listen" \
     LMS_LOGIN_RATE=1000000 LMS_ACCESS_LOG=off LMS_MAX_CLIENT_CONNECTIONS=0 gateway/lms-gateway >"$dir/gateway.log" 2>&1 &
   gw=$!
-  trap 'kill $gw 2>/dev/null; rm -rf "$dir"' EXIT
+  trap 'kill $gw 2>/dev/null || true; rm -rf "$dir"' EXIT
   q -c "ALTER ROLE lms_gateway LOGIN" >/dev/null
   for _ in $(seq 1 50); do curl -fs "http://$listen/ready" >/dev/null 2>&1 && break; sleep 0.2; done
   echo "  the realistic mix through the gateway: BASE_URL=http://$listen CONNECTIONS=${CONNECTIONS:-100} DURATION=${DURATION:-60s} LOGIN=${LOGIN:-0} bench/loadtest/run.sh realistic"
