@@ -35,9 +35,11 @@ INSERT INTO lms.lesson_progress (user_id, lesson_id, course_id, module_id, watch
 SELECT e.user_id, l.id, l.course_id, l.module_id, 600, 600, 100, true, lms.clock()
   FROM lms.enrollments e JOIN lms.lessons l ON l.course_id = e.course_id
  WHERE random() < 0.5 AND l.position > 1;
-UPDATE lms.enrollments e SET completed_lessons = x.n, last_activity_at = lms.clock()
+UPDATE lms.enrollments e SET completed_lessons = x.n, last_activity_at = lms.clock(), last_active_hour = lms.hour_of(lms.clock())
   FROM (SELECT user_id, course_id, count(*) n FROM lms.lesson_progress GROUP BY 1, 2) x
  WHERE x.user_id = e.user_id AND x.course_id = e.course_id;
 INSERT INTO lms.module_progress (user_id, module_id, completed_lessons)
 SELECT user_id, module_id, count(*) FROM lms.lesson_progress GROUP BY 1, 2;
+-- the summaries of the analytics, from the rows (as bench/data/generate.sh does)
+SELECT lms.recount_analytics();
 VACUUM ANALYZE;
