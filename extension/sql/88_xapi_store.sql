@@ -184,16 +184,25 @@ BEGIN
   vd AS (
     UPDATE lms.xapi_statements t SET voided = true
       FROM ins WHERE t.id = ins.voids AND t.voids IS NULL)
+  -- an activity already stored is written (and so locked) only when this batch changes its
+  -- definition: ON CONFLICT DO UPDATE locks the row even when its WHERE is false, and
+  -- concurrent batches naming the same course as parent queued on that row to the end of
+  -- their transactions
   INSERT INTO lms.xapi_activities AS a (id, definition, updated_at)
-  SELECT d.id, lms.xapi_merge_definitions(pg_catalog.array_agg(d.def ORDER BY d.o)), now_ts
-    FROM (SELECT x->>'id' AS id, coalesce(x->'definition', '{}') AS def, b.o
-            FROM b, pg_catalog.jsonb_array_elements(pg_catalog.jsonb_build_array(b.s->'object')
-                   || coalesce(b.s->'context'->'contextActivities'->'parent', '[]')
-                   || coalesce(b.s->'context'->'contextActivities'->'grouping', '[]')
-                   || coalesce(b.s->'context'->'contextActivities'->'category', '[]')
-                   || coalesce(b.s->'context'->'contextActivities'->'other', '[]')) x
-           WHERE coalesce(x->>'objectType', 'Activity') = 'Activity' AND x ? 'id') d
-   GROUP BY d.id
+  SELECT n.id, n.def, now_ts
+    FROM (SELECT d.id, lms.xapi_merge_definitions(pg_catalog.array_agg(d.def ORDER BY d.o)) AS def
+            FROM (SELECT x->>'id' AS id, coalesce(x->'definition', '{}') AS def, b.o
+                    FROM b, pg_catalog.jsonb_array_elements(pg_catalog.jsonb_build_array(b.s->'object')
+                           || coalesce(b.s->'context'->'contextActivities'->'parent', '[]')
+                           || coalesce(b.s->'context'->'contextActivities'->'grouping', '[]')
+                           || coalesce(b.s->'context'->'contextActivities'->'category', '[]')
+                           || coalesce(b.s->'context'->'contextActivities'->'other', '[]')) x
+                   WHERE coalesce(x->>'objectType', 'Activity') = 'Activity' AND x ? 'id') d
+           GROUP BY d.id) n
+    LEFT JOIN lms.xapi_activities cur ON cur.id = n.id
+   WHERE cur.id IS NULL
+      OR (n.def <> '{}' AND lms.xapi_merge_definition(cur.definition, n.def) <> cur.definition)
+   ORDER BY n.id
   ON CONFLICT (id) DO UPDATE SET definition = lms.xapi_merge_definition(a.definition, excluded.definition),
                                  updated_at = excluded.updated_at
    WHERE excluded.definition <> '{}';
