@@ -11,13 +11,19 @@ RETURN CASE WHEN a ? 'mbox' THEN 'mbox:' || (a->>'mbox')
             WHEN a ? 'account' THEN 'account:' || (a->'account'->>'homePage') || ' ' || (a->'account'->>'name') END;
 
 -- contextActivities values are stored (and returned) as arrays, even when sent as one object.
+CREATE FUNCTION lms.xapi_context_as_arrays(c jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.jsonb_set(c, '{contextActivities}',
+         (SELECT coalesce(pg_catalog.jsonb_object_agg(key, CASE WHEN pg_catalog.jsonb_typeof(value) = 'array'
+                                                                THEN value ELSE pg_catalog.jsonb_build_array(value) END), '{}')
+            FROM pg_catalog.jsonb_each(c->'contextActivities')));
+
+-- A context as it is stored; without a sub-select when nothing changes, so that it inlines.
 CREATE FUNCTION lms.xapi_normalize_context(c jsonb) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE WHEN c ? 'contextActivities' AND pg_catalog.jsonb_typeof(c->'contextActivities') = 'object'
-            THEN pg_catalog.jsonb_set(c, '{contextActivities}',
-                   (SELECT coalesce(pg_catalog.jsonb_object_agg(key, CASE WHEN pg_catalog.jsonb_typeof(value) = 'array'
-                                                                          THEN value ELSE pg_catalog.jsonb_build_array(value) END), '{}')
-                      FROM pg_catalog.jsonb_each(c->'contextActivities')))
+RETURN CASE WHEN pg_catalog.jsonb_typeof(c->'contextActivities') = 'object'
+             AND pg_catalog.jsonb_path_exists(c->'contextActivities', 'strict $.* ? (@.type() != "array")')
+            THEN lms.xapi_context_as_arrays(c)
             ELSE c END;
 
 -- A valid statement as sent, normalized the way it is stored (before id, stored and so on).
@@ -201,7 +207,7 @@ BEGIN
            GROUP BY d.id) n
     LEFT JOIN lms.xapi_activities cur ON cur.id = n.id
    WHERE cur.id IS NULL
-      OR (n.def <> '{}' AND lms.xapi_merge_definition(cur.definition, n.def) <> cur.definition)
+      OR (n.def <> '{}' AND n.def <> cur.definition AND lms.xapi_merge_definition(cur.definition, n.def) <> cur.definition)
    ORDER BY n.id
   ON CONFLICT (id) DO UPDATE SET definition = lms.xapi_merge_definition(a.definition, excluded.definition),
                                  updated_at = excluded.updated_at
