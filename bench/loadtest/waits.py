@@ -43,10 +43,10 @@ def sample(path):
     p.stdin.write(QUERY.replace("\n", " ") + "\n\\watch 0.01\n")
     p.stdin.flush()
 
+    # the handler only stops psql: the p.wait() below then returns (waiting inside the handler
+    # too deadlocked on Popen's wait lock, held by the wait it interrupted)
     def stop(*_):
         p.terminate()
-        p.wait()
-        sys.exit(0)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     p.wait()
