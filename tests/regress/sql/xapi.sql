@@ -57,6 +57,21 @@ SELECT s AS statement, (lms.api_xapi_statements('POST', '{}', :'h', convert_to(s
     '[{"actor": {"mbox": "mailto:a@b.c"}, "verb": {"id": "http://v"}, "object": {"id": "http://o"}}, {"actor": {"mbox": "mailto:a@b.c"}}]'
   ]) s;
 SELECT count(*) AS statements FROM lms.xapi_statements;
+-- the checks answer the usual case in one expression and search key by key otherwise: both
+-- forms give the same answer on every kind of object (valid, an unknown key, a null value, both,
+-- a nested null, nothing allowed, NULL), and contexts come out the same with or without the
+-- quick path
+SELECT o, a, lms.xapi_bad_key(o, a) AS quick, lms.xapi_bad_key_found(o, a) AS searched
+  FROM (VALUES ('{"a": 1, "b": {"c": null}}'::jsonb, '{a,b}'::text[]), ('{"a": 1, "zz": 2}', '{a,b}'),
+               ('{"a": 1, "b": null}', '{a,b}'), ('{"zz": 1, "b": null}', '{a,b}'), ('{}', '{a}'),
+               ('{"a": 1}', '{}'), (NULL, '{a}')) t(o, a)
+ WHERE lms.xapi_bad_key(o, a) IS DISTINCT FROM lms.xapi_bad_key_found(o, a)
+    OR o IS NULL AND lms.xapi_bad_key(o, a) IS NOT NULL;
+SELECT c, lms.xapi_normalize_context(c) AS quick, lms.xapi_context_as_arrays(c) AS searched
+  FROM (VALUES ('{"contextActivities": {"parent": [{"id": "http://p"}]}}'::jsonb),
+               ('{"contextActivities": {"parent": {"id": "http://p"}, "other": [{"id": "http://o"}]}}'),
+               ('{"contextActivities": {}}')) t(c)
+ WHERE lms.xapi_normalize_context(c) IS DISTINCT FROM lms.xapi_context_as_arrays(c);
 
 -- a batch: 200 with the ids in order
 SELECT pg_temp.x(lms.api_xapi_statements('POST', '{}', :'h', convert_to(
