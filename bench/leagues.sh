@@ -8,8 +8,10 @@
 #   2. the rollover of that week (lms.league_rollover() at Monday 00:00:30 UTC), timed
 #      (target: under 60 s at 1M learners); a second one finds nothing to do;
 #   3. this week: every learner earns their first points of the week through the real path (the
-#      ledger trigger and lms.league_join), in batches of 5,000 per transaction in JOBS parallel
-#      sessions, timed;
+#      ledger trigger and lms.league_join), in batches of BATCH (default 5,000) learners per
+#      statement and transaction in JOBS parallel sessions, timed; BATCH=all gives every learner
+#      their first points in one statement (one session): the path of a recompute or of an
+#      achievement granted to everyone;
 #   4. checks: every learner is in exactly one cohort of this week, in the tier the rollover gave
 #      them, no cohort holds more than its capacity, sizes agree with members; exits non-zero
 #      otherwise;
@@ -24,6 +26,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PGDATABASE=${PGDATABASE:-lms_bench}
 jobs=${JOBS:-2}
+batch=${BATCH:-5000}
+if [ "$batch" = all ]; then jobs=1; batch=1000000000000; fi
 groups=${NGROUPS:-2000}
 group_size=${GROUP_SIZE:-30}
 clients=${CLIENTS:-4}
@@ -37,7 +41,7 @@ fail=0
 check() { if [ "$1" = ok ]; then echo "  ok   $2"; else echo "  FAIL $2"; fail=1; fi; }
 
 echo "bench-leagues: database $PGDATABASE, $(q -c "SELECT count(*) FROM lms.users WHERE role = 'student'") students; load: $(uptime | sed 's/.*load average: //')"
-echo "  command: PGDATABASE=$PGDATABASE JOBS=$jobs NGROUPS=$groups GROUP_SIZE=$group_size bench/leagues.sh"
+echo "  command: PGDATABASE=$PGDATABASE JOBS=$jobs BATCH=${BATCH:-5000} NGROUPS=$groups GROUP_SIZE=$group_size bench/leagues.sh"
 this_week=$(q -c "SELECT lms.league_week(now())")
 last_week=$(q -c "SELECT lms.league_week(now()) - 7")
 echo "  last week $last_week, this week $this_week"
@@ -78,20 +82,22 @@ check "$([ "$again" = 0 ] && echo ok)" "a second rollover finds nothing to do"
 # ---- 3. this week: the real join path
 t=$(now)
 for j in $(seq 0 $((jobs - 1))); do
-  q -v run="$run" -v jobs="$jobs" -v job="$j" <<'SQL' &
+  q -v run="$run" -v jobs="$jobs" -v job="$j" -v batch="$batch" <<'SQL' &
 SET synchronous_commit = off;
-SELECT set_config('bench.run', :'run', false), set_config('bench.jobs', :'jobs', false), set_config('bench.job', :'job', false) \gset
+SELECT set_config('bench.run', :'run', false), set_config('bench.jobs', :'jobs', false), set_config('bench.job', :'job', false),
+       set_config('bench.batch', :'batch', false) \gset
 DO $$
 DECLARE
   run bigint := current_setting('bench.run')::bigint;
   jobs int := current_setting('bench.jobs')::int;
   job int := current_setting('bench.job')::int;
+  batch bigint := current_setting('bench.batch')::bigint;
   lo bigint := 0;
   hi bigint;
   top bigint := (SELECT max(id) FROM lms.users);
 BEGIN
   WHILE lo <= top LOOP
-    hi := lo + 5000 * jobs;
+    hi := lo + batch * jobs;
     INSERT INTO lms.points_ledger (user_id, points, reason, source_key, note)
     SELECT u.id, 1 + abs(hashint8(u.id * 13 + run)) % 300, 'admin_correction', 'bench-league:' || run || ':2:' || u.id, 'bench: league week'
       FROM lms.users u WHERE u.role = 'student' AND u.id >= lo AND u.id < hi AND u.id % jobs = job;
@@ -104,7 +110,7 @@ done
 wait
 joined=$(q -c "SELECT count(*) FROM lms.league_members WHERE week = '$this_week'")
 secs=$(since "$t")
-echo "  this week's first points of $joined learners through the ledger trigger ($jobs sessions, 5,000 a transaction): $secs s ($(echo "$joined / $secs" | bc) joins/s)"
+echo "  this week's first points of $joined learners through the ledger trigger ($jobs sessions, $( [ "${BATCH:-5000}" = all ] && echo "all in one statement" || echo "${BATCH:-5000} a statement and transaction")): $secs s ($(echo "$joined / $secs" | bc) joins/s)"
 q -v run="$run" <<'SQL'
 INSERT INTO lms.learner_scores AS s (user_id, total_points, level, reached_at)
 SELECT l.user_id, l.points, lms.level_for(l.points), l.created_at

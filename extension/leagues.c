@@ -3,13 +3,15 @@
  *	  Weekly leagues: the league week, the week lock, and the ledger trigger that counts every
  *	  award into the learner's week (docs/gamification.md#weekly-leagues).
  *
- * Every points_ledger row (whatever wrote it: the progress write, a quiz, an admin, a custom
- * event, an achievement) fires lms.league_count_points() after it is inserted. The common case
- * is one index-keyed UPDATE of the learner's lms.league_members row of the row's week; the
- * first points of a week call lms.league_join() (SQL, 93_leagues.sql), which forms or fills a
- * cohort. Recalculation corrections are not counted (lms_reason_in_period: they re-score past
- * events, the week counts what was earned in it), nor rows dated before the previous week (a bulk import of
- * history does not form leagues for weeks long gone).
+ * Every statement that inserts into points_ledger (whatever wrote it: the progress write, a
+ * quiz, an admin, a custom event, an achievement) fires lms.league_count_points() once, with
+ * its new rows. The common case is one row: one index-keyed UPDATE of the learner's
+ * lms.league_members row of the row's week, and lms.league_join() (SQL, 93_leagues.sql) for
+ * the first points of a week, which forms or fills a cohort. A statement of many rows goes to
+ * lms.league_count_many(), set-based. Recalculation corrections are not counted
+ * (lms_reason_in_period: they re-score past events, the week counts what was earned in it),
+ * nor rows dated before the previous week (a bulk import of history does not form leagues for
+ * weeks long gone).
  *
  * Exactly once per week, without stopping writers: every writer of a week holds that week's
  * lock in shared mode (an advisory lock keyed by the week, lms.league_lock) until it commits;
@@ -22,14 +24,18 @@
 
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "tcop/pquery.h"
 #include "utils/timestamp.h"
+#include "utils/tuplestore.h"
 
 #include "leaderboard.h"
 #include "leagues.h"
@@ -42,6 +48,7 @@
 
 static SPIPlanPtr plan_count = NULL;
 static SPIPlanPtr plan_join = NULL;
+static SPIPlanPtr plan_many = NULL;
 
 /*
  * The league week of an instant: the boards' week window (lms_window_period), named by its
@@ -138,64 +145,91 @@ lms_loading_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(lms_loading());
 }
 
-static Datum
-column(TriggerData *td, const char *name, bool *isnull)
+/* One ledger row the league counts: whose, which week, how many points, when. */
+typedef struct LeagueRow
 {
-	int			n = SPI_fnumber(td->tg_relation->rd_att, name);
+	int64		user_id;
+	DateADT		week;
+	int64		points;
+	TimestampTz at;
+} LeagueRow;
+
+/* A column of the ledger by name (its number, looked up once per statement). */
+static int
+ledger_column(TupleDesc desc, const char *name)
+{
+	int			n = SPI_fnumber(desc, name);
 
 	if (n <= 0)
 		elog(ERROR, "lms.points_ledger has no column %s", name);
-	return SPI_getbinval(td->tg_trigtuple, td->tg_relation->rd_att, n, isnull);
+	return n;
 }
 
-PG_FUNCTION_INFO_V1(lms_league_count_points);
+/*
+ * The rows of the statement's transition table the league counts, each week's lock taken in
+ * shared mode (held until commit: the week's rollover waits for this writer). Recalculation
+ * corrections and rows dated before the previous week are left out. Returns how many.
+ */
+static int
+league_rows(TriggerData *td, LeagueRow **rows)
+{
+	Tuplestorestate *ts = td->tg_newtable;
+	TupleDesc	desc = RelationGetDescr(td->tg_relation);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	int			c_user = ledger_column(desc, "user_id"),
+				c_points = ledger_column(desc, "points"),
+				c_reason = ledger_column(desc, "reason"),
+				c_at = ledger_column(desc, "created_at");
+	DateADT		oldest = lms_week_start(lms_now()) - 7;
+	int64		total = tuplestore_tuple_count(ts);
+	int			n = 0;
+	bool		isnull;
+
+	*rows = palloc(sizeof(LeagueRow) * Max(total, 1));
+	tuplestore_select_read_pointer(ts, tuplestore_alloc_read_pointer(ts, EXEC_FLAG_REWIND));
+	tuplestore_rescan(ts);
+	while (tuplestore_gettupleslot(ts, true, false, slot))
+	{
+		LeagueRow  *r = &(*rows)[n];
+
+		char	   *reason = TextDatumGetCString(slot_getattr(slot, c_reason, &isnull));
+		bool		counted = lms_reason_in_period(reason);
+
+		pfree(reason);
+		if (!counted)
+			continue;
+		r->at = DatumGetTimestampTz(slot_getattr(slot, c_at, &isnull));
+		r->week = lms_week_start(r->at);
+		if (r->week < oldest)
+			continue;			/* history: no league that long ago */
+		r->user_id = DatumGetInt64(slot_getattr(slot, c_user, &isnull));
+		r->points = DatumGetInt32(slot_getattr(slot, c_points, &isnull));
+		DirectFunctionCall2(pg_advisory_xact_lock_shared_int4,
+							Int32GetDatum(LEAGUE_WEEK_LOCK), Int32GetDatum((int32) r->week));
+		n++;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return n;
+}
 
 /*
- * AFTER INSERT ... FOR EACH ROW on lms.points_ledger: add the row's points to the learner's
- * league week (or join the week with them).
+ * One row (a statement of the progress write, a quiz, an admin's award): one index-keyed
+ * UPDATE of the learner's row of the week, or lms.league_join() for the first points of a week.
  */
-Datum
-lms_league_count_points(PG_FUNCTION_ARGS)
+static void
+count_one(LeagueRow *r)
 {
-	TriggerData *td = (TriggerData *) fcinfo->context;
-	bool		isnull;
-	int64		user_id;
-	int32		points;
-	char	   *reason;
-	TimestampTz at;
-	DateADT		week;
 	Oid			types[4] = {INT8OID, DATEOID, INT8OID, TIMESTAMPTZOID};
 	Datum		values[4];
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		elog(ERROR, "lms_league_count_points must run AFTER INSERT FOR EACH ROW");
-
-	if (lms_loading())
-		return PointerGetDatum(NULL);
-	user_id = DatumGetInt64(column(td, "user_id", &isnull));
-	points = DatumGetInt32(column(td, "points", &isnull));
-	reason = TextDatumGetCString(column(td, "reason", &isnull));
-	at = DatumGetTimestampTz(column(td, "created_at", &isnull));
-	if (!lms_reason_in_period(reason))
-		return PointerGetDatum(NULL);
-	week = lms_week_start(at);
-	if (week < lms_week_start(lms_now()) - 7)
-		return PointerGetDatum(NULL);	/* history: no league that long ago */
-
-	/* held until commit: the week's rollover waits for this writer */
-	DirectFunctionCall2(pg_advisory_xact_lock_shared_int4,
-						Int32GetDatum(LEAGUE_WEEK_LOCK), Int32GetDatum((int32) week));
-
-	lms_spi_connect();
 	lms_plan(&plan_count, "UPDATE lms.league_members SET points = points + $3, "
 			 "reached_at = greatest(reached_at, $4) "
 			 "WHERE user_id = $1 AND week = $2 AND outcome IS NULL",
 			 4, types);
-	values[0] = Int64GetDatum(user_id);
-	values[1] = DateADTGetDatum(week);
-	values[2] = Int64GetDatum((int64) points);
-	values[3] = TimestampTzGetDatum(at);
+	values[0] = Int64GetDatum(r->user_id);
+	values[1] = DateADTGetDatum(r->week);
+	values[2] = Int64GetDatum(r->points);
+	values[3] = TimestampTzGetDatum(r->at);
 	lms_exec_expect(plan_count, values, NULL, false, 0, SPI_OK_UPDATE, "count the points for the league week");
 	if (SPI_processed == 0)
 	{
@@ -203,6 +237,69 @@ lms_league_count_points(PG_FUNCTION_ARGS)
 		lms_plan(&plan_join, "SELECT lms.league_join($1, $2, $3, $4)", 4, types);
 		lms_exec_expect(plan_join, values, NULL, false, 0, SPI_OK_SELECT, "join the league week");
 	}
+}
+
+/*
+ * Many rows (a recompute, an achievement granted to many learners, a bulk award): handed to
+ * lms.league_count_many() as arrays, which counts them set-based and places the learners who
+ * join together. Joining them one by one would update the open cohort of a tier once per
+ * joiner in one transaction, and each update re-checks every version of it the transaction
+ * wrote: a cost in the square of the joiners (docs/gamification.md).
+ */
+static void
+count_many(LeagueRow *rows, int n)
+{
+	Oid			types[4] = {INT8ARRAYOID, DATEARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		values[4];
+	Datum	   *users = palloc(sizeof(Datum) * n),
+			   *weeks = palloc(sizeof(Datum) * n),
+			   *points = palloc(sizeof(Datum) * n),
+			   *ats = palloc(sizeof(Datum) * n);
+
+	for (int i = 0; i < n; i++)
+	{
+		users[i] = Int64GetDatum(rows[i].user_id);
+		weeks[i] = DateADTGetDatum(rows[i].week);
+		points[i] = Int64GetDatum(rows[i].points);
+		ats[i] = TimestampTzGetDatum(rows[i].at);
+	}
+	values[0] = PointerGetDatum(construct_array(users, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[1] = PointerGetDatum(construct_array(weeks, n, DATEOID, 4, true, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_array(points, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[3] = PointerGetDatum(construct_array(ats, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	lms_plan(&plan_many, "SELECT lms.league_count_many($1, $2, $3, $4)", 4, types);
+	lms_exec_expect(plan_many, values, NULL, false, 0, SPI_OK_SELECT, "count the points for the league weeks");
+}
+
+PG_FUNCTION_INFO_V1(lms_league_count_points);
+
+/*
+ * AFTER INSERT ... FOR EACH STATEMENT on lms.points_ledger, with the statement's new rows as
+ * its transition table: add their points to the learners' league weeks (or join the weeks
+ * with them). A statement that inserted nothing (an award already given) costs nothing.
+ */
+Datum
+lms_league_count_points(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	LeagueRow  *rows;
+	int			n;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		td->tg_newtable == NULL)
+		elog(ERROR, "lms_league_count_points must run AFTER INSERT FOR EACH STATEMENT with a NEW TABLE");
+
+	if (lms_loading() || tuplestore_tuple_count(td->tg_newtable) == 0)
+		return PointerGetDatum(NULL);
+	n = league_rows(td, &rows);
+	if (n == 0)
+		return PointerGetDatum(NULL);
+	lms_spi_connect();
+	if (n == 1)
+		count_one(&rows[0]);
+	else
+		count_many(rows, n);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }

@@ -18,13 +18,14 @@ CREATE FUNCTION lms.league_lock(week date, how text) RETURNS boolean
 CREATE FUNCTION lms.loading() RETURNS boolean
   AS 'MODULE_PATHNAME', 'lms_loading_sql' LANGUAGE C VOLATILE;
 
--- Counts every ledger row into the learner's league week (extension/leagues.c); rows loaded by
--- COPY are not counted.
+-- Counts every ledger row into the learner's league week (extension/leagues.c), once per
+-- statement with its new rows; rows loaded by COPY are not counted.
 CREATE FUNCTION lms.league_count_points() RETURNS trigger
   AS 'MODULE_PATHNAME', 'lms_league_count_points' LANGUAGE C;
 CREATE TRIGGER points_ledger_league
   AFTER INSERT ON lms.points_ledger
-  FOR EACH ROW EXECUTE FUNCTION lms.league_count_points();
+  REFERENCING NEW TABLE AS ledger_new
+  FOR EACH STATEMENT EXECUTE FUNCTION lms.league_count_points();
 
 -- The ten tiers an install starts with, Bronze to Diamond: the top 10 of a cohort move up in the
 -- lower tiers, 7 in the middle ones, 5 near the top; from rank 26 on (the last 5 of a full
@@ -120,13 +121,18 @@ AS $$
   RETURNING c.id
 $$;
 
--- The first points of a week (called by the ledger trigger when the learner has no open row
--- for the week). Points dated in a week already rolled over count for the following week. A
--- week is joined with points above 0 by a learner the boards show. The learner gets a cohort
--- of their start tier at once, or waits (no cohort yet) while the week that decides their tier
--- has not been rolled over; lms.league_place_waiting places them after it.
-CREATE FUNCTION lms.league_join(uid bigint, wk date, pts bigint, at timestamptz) RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- The first points of a week (the ledger trigger found no open row of the learner's for it):
+-- the rules of joining, without the placing. Points dated in a week already rolled over count
+-- for the following week. A week is joined with points above 0 by a learner the boards show.
+-- When this call made the learner's row of the week and their start tier is known, returns
+-- the week and that tier (lms.league_place gives the row its cohort); else NULLs: the points
+-- went to a row that exists, nothing was joined, or the learner waits (no cohort yet) while
+-- the week that decides their tier has not been rolled over (lms.league_place_waiting places
+-- them after it).
+CREATE FUNCTION lms.league_enter(uid bigint, wk date, pts bigint, at timestamptz,
+                                 OUT join_week date, OUT join_tier int)
+RETURNS record
+LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
   inserted boolean;
@@ -164,43 +170,144 @@ BEGIN
       RETURN;
     END IF;
     SELECT * INTO e FROM lms.league_entry(uid, wk);
-    IF e.tier IS NULL THEN
-      RETURN;
-    END IF;
   END IF;
-  UPDATE lms.league_members m SET cohort_id = lms.league_cohort_for(wk, e.tier, uid), tier = e.tier
-   WHERE m.user_id = uid AND m.week = wk;
+  join_week := wk;
+  join_tier := e.tier;
 END
 $$;
 
--- Place every learner waiting for a rollover whose deciding week has been rolled over, in the
--- order they joined, the way a joiner is placed (lms.league_cohort_for). Few learners wait:
--- those whose first points of a week came between its start and the previous week's rollover.
+-- Give learners without a cohort a place in cohorts of their tier (arrays of user, week and
+-- tier, in the order they joined). For each week and tier, in that order: whole cohorts of
+-- cohort_size at once, formed full and closed, then the rest (fewer than a cohort) one by one
+-- into the open cohorts of their slot (lms.league_cohort_for), as a single joiner is placed.
+-- Many joiners in one transaction so write each cohort row once: placed one by one, each
+-- would update the open cohort of their tier and slot and re-check every version of it this
+-- transaction wrote (a cost in the square of their number). The callers own the rows they
+-- place: rows their transaction inserted, or (lms.league_place_waiting) rows it alone places.
 -- Returns the learners placed.
-CREATE FUNCTION lms.league_place_waiting() RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+CREATE FUNCTION lms.league_place(uids bigint[], wks date[], tiers int[]) RETURNS bigint
+LANGUAGE plpgsql VOLATILE
 AS $$
 DECLARE
-  w record;
+  cap int;
   n bigint := 0;
 BEGIN
-  FOR w IN SELECT m.user_id, m.week, e.tier
-             FROM lms.league_members m CROSS JOIN LATERAL lms.league_entry(m.user_id, m.week) e
-            WHERE m.cohort_id IS NULL AND e.tier IS NOT NULL
-            ORDER BY m.week, m.joined_at, m.user_id
-  LOOP
-    UPDATE lms.league_members m SET cohort_id = lms.league_cohort_for(w.week, w.tier, w.user_id), tier = w.tier
-     WHERE m.user_id = w.user_id AND m.week = w.week AND m.cohort_id IS NULL;
-    n := n + 1;
+  IF cardinality(uids) >= 2 THEN
+    cap := lms.league_setting('cohort_size');
+  END IF;
+  IF cardinality(uids) >= cap THEN
+    WITH todo AS (
+      SELECT m.user_id, m.week, x.tier, m.joined_at
+        FROM unnest(uids, wks, tiers) AS x(user_id, week, tier)
+        JOIN lms.league_members m ON m.user_id = x.user_id AND m.week = x.week
+       WHERE m.cohort_id IS NULL),
+    ordered AS (
+      SELECT t.*, row_number() OVER w - 1 AS i, count(*) OVER (PARTITION BY t.week, t.tier) AS cnt
+        FROM todo t WINDOW w AS (PARTITION BY t.week, t.tier ORDER BY t.joined_at, t.user_id)),
+    whole AS (
+      SELECT o.user_id, o.week, o.tier, o.i / cap AS chunk FROM ordered o WHERE o.i < o.cnt / cap * cap),
+    chunks AS (
+      SELECT w.week, w.tier, w.chunk, count(*)::int AS size, nextval('lms.league_cohorts_id_seq') AS id
+        FROM whole w GROUP BY w.week, w.tier, w.chunk),
+    made AS (
+      INSERT INTO lms.league_cohorts (id, week, tier, tier_name, slot, capacity, size, is_open)
+      SELECT c.id, c.week, c.tier, t.name, -1, cap, c.size, false
+        FROM chunks c JOIN lms.league_tier_table() t ON t.tier = c.tier)
+    UPDATE lms.league_members m SET cohort_id = c.id, tier = w.tier
+      FROM whole w JOIN chunks c ON (c.week, c.tier, c.chunk) = (w.week, w.tier, w.chunk)
+     WHERE m.user_id = w.user_id AND m.week = w.week;
+    GET DIAGNOSTICS n = ROW_COUNT;
+  END IF;
+
+  -- the rest: those the statement above left without a cohort
+  FOR i IN 1 .. coalesce(cardinality(uids), 0) LOOP
+    UPDATE lms.league_members m SET cohort_id = lms.league_cohort_for(wks[i], tiers[i], uids[i]), tier = tiers[i]
+     WHERE m.user_id = uids[i] AND m.week = wks[i] AND m.cohort_id IS NULL;
+    IF FOUND THEN
+      n := n + 1;
+    END IF;
   END LOOP;
   RETURN n;
 END
 $$;
 
+-- The first points of a week of one learner (the ledger trigger, a statement of one row):
+-- the rules of lms.league_enter, then a place in a cohort.
+CREATE FUNCTION lms.league_join(uid bigint, wk date, pts bigint, at timestamptz) RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  e record;
+BEGIN
+  e := lms.league_enter(uid, wk, pts, at);
+  IF e.join_tier IS NOT NULL THEN
+    PERFORM lms.league_place(ARRAY[uid], ARRAY[e.join_week], ARRAY[e.join_tier]);
+  END IF;
+END
+$$;
+
+-- The ledger trigger's statements of many rows (arrays of user, week, points and instant, one
+-- element per ledger row counted): each learner's open row of a week is updated once with the
+-- sum of their rows; the learners with no open row of the week get the rules of
+-- lms.league_enter one by one, in the order they earned, and their places together
+-- (lms.league_place). So one statement giving a million learners their first points of a
+-- week costs in proportion to their number.
+CREATE FUNCTION lms.league_count_many(uids bigint[], wks date[], pts bigint[], ats timestamptz[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r record;
+  e record;
+  pu bigint[] := '{}';
+  pw date[] := '{}';
+  pt int[] := '{}';
+BEGIN
+  UPDATE lms.league_members m SET points = m.points + a.pts, reached_at = greatest(m.reached_at, a.at)
+    FROM (SELECT x.user_id, x.week, sum(x.points)::bigint AS pts, max(x.at) AS at
+            FROM unnest(uids, wks, pts, ats) AS x(user_id, week, points, at)
+           GROUP BY x.user_id, x.week) a
+   WHERE m.user_id = a.user_id AND m.week = a.week AND m.outcome IS NULL;
+
+  FOR r IN SELECT x.user_id, x.week, sum(x.points)::bigint AS pts, max(x.at) AS at
+             FROM unnest(uids, wks, pts, ats) AS x(user_id, week, points, at)
+            WHERE NOT EXISTS (SELECT FROM lms.league_members m
+                               WHERE m.user_id = x.user_id AND m.week = x.week AND m.outcome IS NULL)
+            GROUP BY x.user_id, x.week
+            ORDER BY min(x.at), x.user_id
+  LOOP
+    e := lms.league_enter(r.user_id, r.week, r.pts, r.at);
+    IF e.join_tier IS NOT NULL THEN
+      pu := array_append(pu, r.user_id);
+      pw := array_append(pw, e.join_week);
+      pt := array_append(pt, e.join_tier);
+    END IF;
+  END LOOP;
+  PERFORM lms.league_place(pu, pw, pt);
+END
+$$;
+
+-- Place every learner waiting for a rollover whose deciding week has been rolled over
+-- (lms.league_place, in the order they joined). Few learners wait: those whose first points
+-- of a week came between its start and the previous week's rollover. One session places them
+-- at a time (another one running returns 0 at once: it places them). Returns the learners
+-- placed.
+CREATE FUNCTION lms.league_place_waiting() RETURNS bigint
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT CASE WHEN pg_catalog.pg_try_advisory_xact_lock(1280136025) THEN
+    (SELECT coalesce(lms.league_place(array_agg(m.user_id ORDER BY m.week, m.joined_at, m.user_id),
+                                      array_agg(m.week ORDER BY m.week, m.joined_at, m.user_id),
+                                      array_agg(e.tier ORDER BY m.week, m.joined_at, m.user_id)), 0)
+       FROM lms.league_members m CROSS JOIN LATERAL lms.league_entry(m.user_id, m.week) e
+      WHERE m.cohort_id IS NULL AND e.tier IS NOT NULL)
+    ELSE 0 END
+$$;
+
 -- Form a week's league from the ledger at once (default: the current week): every learner the
 -- boards show with league points in the week (a row above 0) and no league row yet gets one,
--- with the week's points, and, when their start tier is known, a place in new cohorts of their
--- tier (cohort_size each, in the order they joined). For an update from 1.0 in the middle of a
+-- with the week's points, and, when their start tier is known, a place in cohorts of their
+-- tier (lms.league_place: whole cohorts in the order they joined). For an update from 1.0 in the middle of a
 -- week, and for rows written with the trigger off (a bulk load under
 -- session_replication_role = replica). Returns the learners added.
 CREATE FUNCTION lms.league_rebuild(week date DEFAULT NULL) RETURNS bigint
@@ -208,7 +315,6 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   wk date := coalesce(league_rebuild.week, lms.league_week(lms.clock()));
-  cap int := lms.league_setting('cohort_size');
   n bigint;
 BEGIN
   PERFORM lms.league_lock(wk, 'exclusive');   -- no writer of the week meanwhile
@@ -232,24 +338,11 @@ BEGIN
     ANALYZE lms.league_members;
   END IF;
 
-  -- set-based placing of those whose start tier is known
-  WITH waiting AS (
-    SELECT w.user_id, w.joined_at, e.tier
-      FROM lms.league_members w CROSS JOIN LATERAL lms.league_entry(w.user_id, w.week) e
-     WHERE w.week = wk AND w.cohort_id IS NULL AND e.tier IS NOT NULL),
-  ordered AS (
-    SELECT x.*, (row_number() OVER (PARTITION BY x.tier ORDER BY x.joined_at, x.user_id) - 1) / cap AS chunk
-      FROM waiting x),
-  chunks AS (
-    SELECT o.tier, o.chunk, count(*)::int AS size, nextval('lms.league_cohorts_id_seq') AS id
-      FROM ordered o GROUP BY o.tier, o.chunk),
-  made AS (
-    INSERT INTO lms.league_cohorts (id, week, tier, tier_name, slot, capacity, size, is_open)
-    SELECT c.id, wk, c.tier, t.name, -1, cap, c.size, false
-      FROM chunks c JOIN lms.league_tier_table() t ON t.tier = c.tier)
-  UPDATE lms.league_members m SET cohort_id = c.id, tier = o.tier
-    FROM ordered o JOIN chunks c ON (c.tier, c.chunk) = (o.tier, o.chunk)
-   WHERE m.user_id = o.user_id AND m.week = wk;
+  -- their places, for those whose start tier is known
+  PERFORM lms.league_place(array_agg(w.user_id ORDER BY w.joined_at, w.user_id), array_agg(w.week ORDER BY w.joined_at, w.user_id),
+                           array_agg(e.tier ORDER BY w.joined_at, w.user_id))
+     FROM lms.league_members w CROSS JOIN LATERAL lms.league_entry(w.user_id, w.week) e
+    WHERE w.week = wk AND w.cohort_id IS NULL AND e.tier IS NOT NULL;
   RETURN n;
 END
 $$;
@@ -293,6 +386,9 @@ BEGIN
     INSERT INTO lms.league_weeks AS x (week, rolled_over_at) VALUES (w, lms.clock()) ON CONFLICT DO NOTHING;
     CONTINUE WHEN NOT FOUND;     -- a concurrent rollover did it
     PERFORM lms.league_lock(w, 'exclusive');
+    -- wait for a session placing waiting learners, so that lms.league_place_waiting below
+    -- places this week's (its lock, held until commit)
+    PERFORM pg_catalog.pg_advisory_xact_lock(1280136025);
     t0 := clock_timestamp();
     PERFORM lms.league_place_waiting();
     -- statistics that know the week's rows (a week's members may all be newer than the last

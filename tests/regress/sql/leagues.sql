@@ -198,3 +198,40 @@ SELECT m.points, m.tier FROM lms.league_members m JOIN lms.users u ON u.id = m.u
 -- recompute brings the totals in line with the rows loaded behind the scoring code's back
 SELECT * FROM lms.recompute_gamification();
 SELECT * FROM lms.recompute_gamification();
+
+-- one statement of many ledger rows (a recompute, an achievement granted to many learners) is
+-- counted at once: a learner's rows summed into one league row, the joiners placed together,
+-- whole cohorts formed full and closed, the rest one by one into the open cohort. Each cohort
+-- row is written once, not once per joiner (found at 1M learners: one transaction updating the
+-- open cohort for each joiner re-checks every version of it it wrote, quadratic): 213
+-- newcomers with cohorts of 5 make 43 cohorts and update one of them twice
+SET lms.clock_override = '2026-04-15 10:00:00+00';
+INSERT INTO lms.users (email, password_hash, display_name)
+SELECT 'm' || i || '@example.org', 'x', 'M' || i FROM generate_series(1, 213) i;
+BEGIN;
+SELECT pg_stat_get_xact_tuples_inserted('lms.league_cohorts'::regclass) AS ins0,
+       pg_stat_get_xact_tuples_updated('lms.league_cohorts'::regclass) AS upd0 \gset
+INSERT INTO lms.points_ledger (user_id, points, reason, source_key, created_at)
+SELECT u.id, x.pts, 'quiz_passed', 'many:' || u.email || ':' || x.pts, lms.clock()
+  FROM lms.users u CROSS JOIN (VALUES (3), (4)) x(pts)
+ WHERE u.email ~ '^m[0-9]+@' OR u.email IN ('l5@example.org', 'l9@example.org');
+SELECT pg_stat_get_xact_tuples_inserted('lms.league_cohorts'::regclass) - :ins0 AS cohorts_made,
+       pg_stat_get_xact_tuples_updated('lms.league_cohorts'::regclass) - :upd0 AS cohort_updates;
+COMMIT;
+-- L9 is hidden; L5 was in last week's league, not rolled over yet: she waits for it
+SELECT count(*) AS members, count(DISTINCT user_id) AS learners, sum(points) AS points,
+       count(*) FILTER (WHERE cohort_id IS NULL) AS waiting, min(tier) AS min_tier, max(tier) AS max_tier
+  FROM lms.league_members WHERE week = '2026-04-13';
+SELECT slot, is_open, size, capacity, count(*) AS cohorts
+  FROM lms.league_cohorts WHERE week = '2026-04-13' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3;
+-- a second statement: the members' rows updated once each, a newcomer into the open cohort
+INSERT INTO lms.users (email, password_hash, display_name) VALUES ('n1@example.org', 'x', 'N1');
+INSERT INTO lms.points_ledger (user_id, points, reason, source_key, created_at)
+SELECT u.id, x.pts, 'quiz_passed', 'many2:' || u.email || ':' || x.pts, lms.clock() + x.pts * interval '1 second'
+  FROM lms.users u CROSS JOIN (VALUES (5), (6)) x(pts) WHERE u.email IN ('m1@example.org', 'm2@example.org', 'n1@example.org');
+SELECT u.email, m.points, m.reached_at, c.slot, c.size, c.is_open
+  FROM lms.league_members m JOIN lms.users u ON u.id = m.user_id JOIN lms.league_cohorts c ON c.id = m.cohort_id
+ WHERE m.week = '2026-04-13' AND u.email IN ('m1@example.org', 'm2@example.org', 'm213@example.org', 'n1@example.org')
+ ORDER BY u.email;
+SELECT count(*) AS cohorts_disagreeing FROM lms.league_cohorts c
+ WHERE c.week = '2026-04-13' AND (c.size > c.capacity OR c.size <> (SELECT count(*) FROM lms.league_members m WHERE m.cohort_id = c.id));
