@@ -27,6 +27,8 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/visibilitymap.h"
+#include "access/itup.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
@@ -38,6 +40,7 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "storage/bufmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -534,10 +537,13 @@ struct LmsScan
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	ScanDirection dir;
+	Buffer		vmbuf;			/* index-only: the visibility map page pinned */
+	bool		from_index;		/* index-only: this entry's values are the index tuple's */
 };
 
-LmsScan *
-lms_scan_begin(LmsIndex index, Snapshot snap, int nkeys, const LmsKey *keys, ScanDirection dir)
+static LmsScan *
+scan_begin(LmsIndex index, Snapshot snap, int nkeys, const LmsKey *keys, ScanDirection dir,
+		   bool index_only)
 {
 	const IndexDef *def = &indexes[index];
 	IndexState *ist = &index_state[index];
@@ -565,15 +571,58 @@ lms_scan_begin(LmsIndex index, Snapshot snap, int nkeys, const LmsKey *keys, Sca
 							   s->index->rd_indcollation[k], proc, keys[k].value);
 	}
 	s->slot = table_slot_create(s->heap, NULL);
+	s->vmbuf = InvalidBuffer;
+	s->from_index = false;
 	s->scan = lms_index_beginscan(s->heap, s->index, snap, nkeys);
+	s->scan->xs_want_itup = index_only;		/* before the rescan: btree allocates for it there */
 	index_rescan(s->scan, skeys, nkeys, NULL, 0);
 	return s;
+}
+
+LmsScan *
+lms_scan_begin(LmsIndex index, Snapshot snap, int nkeys, const LmsKey *keys, ScanDirection dir)
+{
+	return scan_begin(index, snap, nkeys, keys, dir, false);
+}
+
+LmsScan *
+lms_scan_begin_index_only(LmsIndex index, Snapshot snap, int nkeys, const LmsKey *keys,
+						  ScanDirection dir)
+{
+	return scan_begin(index, snap, nkeys, keys, dir, true);
 }
 
 bool
 lms_scan_next(LmsScan *s)
 {
 	return index_getnext_slot(s->scan, s->dir, s->slot);
+}
+
+/*
+ * The next entry visible under the scan's snapshot, as PostgreSQL's index-only scans find it:
+ * an entry whose heap page the visibility map says is all-visible is visible, its values read
+ * from the index tuple; any other is checked by fetching its heap tuple.
+ */
+bool
+lms_scan_next_index_only(LmsScan *s)
+{
+	ItemPointer tid;
+
+	while ((tid = index_getnext_tid(s->scan, s->dir)) != NULL)
+	{
+		s->from_index = VM_ALL_VISIBLE(s->heap, ItemPointerGetBlockNumber(tid), &s->vmbuf);
+		if (s->from_index || index_fetch_heap(s->scan, s->slot))
+			return true;
+	}
+	return false;
+}
+
+Datum
+lms_scan_get_key(LmsScan *s, int keycol, int column, bool *isnull)
+{
+	if (s->from_index)
+		return index_getattr(s->scan->xs_itup, keycol, s->scan->xs_itupdesc, isnull);
+	return lms_scan_get(s, column, isnull);
 }
 
 Datum
@@ -603,6 +652,8 @@ lms_scan_version(LmsScan *s, TransactionId *xmin, ItemPointerData *ctid)
 void
 lms_scan_end(LmsScan *s)
 {
+	if (BufferIsValid(s->vmbuf))
+		ReleaseBuffer(s->vmbuf);
 	index_endscan(s->scan);
 	ExecDropSingleTupleTableSlot(s->slot);
 	index_close(s->index, NoLock);

@@ -124,6 +124,10 @@ typedef enum LmsIndex
 	LMS_NINDEXES
 } LmsIndex;
 
+/* Key columns of board_entries_in_order, for lms_scan_get_key. */
+#define IN_ORDER_REACHED 4
+#define IN_ORDER_USER 5
+
 /* A condition on the index's next key column, in order: strategy (BT...StrategyNumber), value. */
 typedef struct LmsKey
 {
@@ -142,6 +146,16 @@ extern LmsScan *lms_scan_begin(LmsIndex index, Snapshot snap, int nkeys, const L
 extern bool lms_scan_next(LmsScan *scan);
 extern Datum lms_scan_get(LmsScan *scan, int column, bool *isnull);
 extern void lms_scan_end(LmsScan *scan);
+
+/*
+ * The same scan index-only: entries visible under snap, read from the index tuple without a
+ * heap visit where the visibility map allows (counting a long run of entries). Read with
+ * lms_scan_get_key: the index's key column keycol (1-based), which is the table's column.
+ */
+extern LmsScan *lms_scan_begin_index_only(LmsIndex index, Snapshot snap, int nkeys,
+										  const LmsKey *keys, ScanDirection dir);
+extern bool lms_scan_next_index_only(LmsScan *scan);
+extern Datum lms_scan_get_key(LmsScan *scan, int keycol, int column, bool *isnull);
 
 /* Whether an optional column (one a later version added) exists in this install. */
 extern bool lms_column_present(LmsTable t, int column);

@@ -145,35 +145,51 @@ slot_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, TimestampTz *sta
 	return found;
 }
 
-/* A page's scan of the board-order index, from its first score or from a seeked entry. */
+/*
+ * A page's scan of the board-order index. Not seeked: from its first score down. Seeked to an
+ * entry of that score's tie group, in three ranges of the index, so that no entry before the
+ * seeked one is read: the entries of its instant from its user id on, the group's later
+ * instants, then the lower scores.
+ */
+typedef enum PagePhase
+{
+	PAGE_FROM_SCORE,			/* points <= the first score */
+	PAGE_FROM_ENTRY,			/* points = it, reached_at = the entry's, user_id >= the entry's */
+	PAGE_LATER_IN_GROUP,		/* points = it, reached_at > the entry's */
+	PAGE_BELOW_GROUP			/* points < it */
+} PagePhase;
+
 typedef struct PageScan
 {
 	BoardRef   *b;
 	Snapshot	snap;
 	LmsScan    *scan;
 	int64		points;			/* the page's first score */
-	bool		in_group;		/* seeked: still in that score's tie group */
-	bool		started;		/* seeked: the seeked entry is reached */
+	PagePhase	phase;
 	Datum		seek_reached;	/* seeked: the first entry's (reached_at, user_id) */
 	int64		seek_user;
 } PageScan;
 
-/*
- * Starts the scan at the board's entries with points `strat` the page's first score; in the
- * seeked tie group also from its first entry's reached_at on.
- */
+/* Starts the scan of the phase's range. */
 static void
-page_scan_begin(PageScan *ps, StrategyNumber strat)
+page_scan_begin(PageScan *ps, PagePhase phase)
 {
-	LmsKey		keys[4];
+	LmsKey		keys[5];
 	int			nkeys = board_keys(keys, ps->b);
 
-	keys[nkeys].strategy = strat;
+	ps->phase = phase;
+	keys[nkeys].strategy = phase == PAGE_FROM_SCORE ? BTLessEqualStrategyNumber :
+		phase == PAGE_BELOW_GROUP ? BTLessStrategyNumber : BTEqualStrategyNumber;
 	keys[nkeys++].value = Int64GetDatum(ps->points);
-	if (ps->in_group)
+	if (phase == PAGE_FROM_ENTRY || phase == PAGE_LATER_IN_GROUP)
+	{
+		keys[nkeys].strategy = phase == PAGE_FROM_ENTRY ? BTEqualStrategyNumber : BTGreaterStrategyNumber;
+		keys[nkeys++].value = ps->seek_reached;
+	}
+	if (phase == PAGE_FROM_ENTRY)
 	{
 		keys[nkeys].strategy = BTGreaterEqualStrategyNumber;
-		keys[nkeys++].value = ps->seek_reached;
+		keys[nkeys++].value = Int64GetDatum(ps->seek_user);
 	}
 	ps->scan = lms_scan_begin(LMS_BOARD_ENTRIES_IN_ORDER, ps->snap, nkeys, keys, ForwardScanDirection);
 }
@@ -182,31 +198,48 @@ page_scan_begin(PageScan *ps, StrategyNumber strat)
 static bool
 page_scan_next(PageScan *ps)
 {
-	bool		isnull;
-
-	for (;;)
+	while (!lms_scan_next(ps->scan))
 	{
-		if (!lms_scan_next(ps->scan))
-		{
-			if (!ps->in_group)
-				return false;
-			/* the seeked tie group is done: the lower scores follow */
-			ps->in_group = false;
-			lms_scan_end(ps->scan);
-			page_scan_begin(ps, BTLessStrategyNumber);
-			continue;
-		}
-		if (ps->in_group && !ps->started)
-		{
-			/* the seeked entry's reached_at, a learner before it in board order: not on the page */
-			if (DatumGetTimestampTz(lms_scan_get(ps->scan, ENTRY_REACHED, &isnull)) ==
-				DatumGetTimestampTz(ps->seek_reached) &&
-				DatumGetInt64(lms_scan_get(ps->scan, ENTRY_USER, &isnull)) < ps->seek_user)
-				continue;
-			ps->started = true;
-		}
-		return true;
+		if (ps->phase == PAGE_FROM_SCORE || ps->phase == PAGE_BELOW_GROUP)
+			return false;
+		lms_scan_end(ps->scan);
+		page_scan_begin(ps, ps->phase + 1);
 	}
+	return true;
+}
+
+/*
+ * The entry `skip` places (from 0) after the first entry of the hour slot starting at `start`
+ * in `points`'s tie group: its (reached_at, user_id). Counted index-only, so that a skip of
+ * thousands of entries inside one hour visits no heap page it need not. False when the group
+ * ends first (the slots disagree with the entries: cannot happen).
+ */
+static bool
+entry_after(BoardRef *b, int64 points, TimestampTz start, int64 skip, Snapshot snap,
+			Datum *reached, int64 *user_id)
+{
+	LmsKey		keys[4];
+	int			nkeys = board_keys(keys, b);
+	LmsScan    *scan;
+	bool		found = false,
+				isnull;
+
+	keys[nkeys].strategy = BTEqualStrategyNumber;
+	keys[nkeys++].value = Int64GetDatum(points);
+	keys[nkeys].strategy = BTGreaterEqualStrategyNumber;
+	keys[nkeys++].value = TimestampTzGetDatum(start);
+	scan = lms_scan_begin_index_only(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
+	while (lms_scan_next_index_only(scan))
+	{
+		if (skip-- > 0)
+			continue;
+		*reached = lms_scan_get_key(scan, IN_ORDER_REACHED, ENTRY_REACHED, &isnull);
+		*user_id = DatumGetInt64(lms_scan_get_key(scan, IN_ORDER_USER, ENTRY_USER, &isnull));
+		found = true;
+		break;
+	}
+	lms_scan_end(scan);
+	return found;
 }
 
 /*
@@ -259,6 +292,7 @@ lms_board_page_walk_at(BoardRef *b, int64 lim, int64 off, Snapshot snap, LmsPage
 				prev_rank = 0;
 	int64		first_points = 0,
 				prev_points = 0;
+	PagePhase	phase;
 
 	ps.b = b;
 	ps.snap = snap;
@@ -266,21 +300,21 @@ lms_board_page_walk_at(BoardRef *b, int64 lim, int64 off, Snapshot snap, LmsPage
 		return;					/* an empty board */
 
 	skip = off - above;
+	phase = PAGE_FROM_SCORE;
 	if (skip > PAGE_SEEK_MIN && lms_board_slots_exist())
 	{
 		TimestampTz start;
 		int64		before;
 
-		ps.in_group = slot_seek(b, ps.points, skip, ps.snap, &start, &before);
-		if (ps.in_group)
+		/* the hour slot holding the page's first entry, then that entry, index-only */
+		if (slot_seek(b, ps.points, skip, ps.snap, &start, &before) &&
+			entry_after(b, ps.points, start, skip - before, ps.snap, &ps.seek_reached, &ps.seek_user))
 		{
-			/* from the slot's first entry; the rest of the skip is within that hour */
-			ps.seek_reached = TimestampTzGetDatum(start);
-			ps.seek_user = PG_INT64_MIN;
-			skip -= before;
+			phase = PAGE_FROM_ENTRY;
+			skip = 0;
 		}
 	}
-	page_scan_begin(&ps, ps.in_group ? BTEqualStrategyNumber : BTLessEqualStrategyNumber);
+	page_scan_begin(&ps, phase);
 	for (; skip > 0; skip--)
 		if (!page_scan_next(&ps))
 			break;
@@ -459,13 +493,17 @@ position_at(BoardRef *b, Snapshot snap, int64 user_id, int64 points, TimestampTz
 		keys[nkeys - 1].strategy = BTGreaterEqualStrategyNumber;
 		keys[nkeys - 1].value = TimestampTzGetDatum(lms_hour_start(slot));
 	}
-	/* without slots (a 1.0 install on this library) the whole group before the learner is counted */
-	scan = lms_scan_begin(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
-	while (lms_scan_next(scan))
+	/*
+	 * without slots (a 1.0 install on this library) the whole group before the learner is
+	 * counted; index-only, as a count of thousands of entries of one hour should be
+	 */
+	scan = lms_scan_begin_index_only(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
+	while (lms_scan_next_index_only(scan))
 	{
-		TimestampTz r = DatumGetTimestampTz(lms_scan_get(scan, ENTRY_REACHED, &isnull));
+		TimestampTz r = DatumGetTimestampTz(lms_scan_get_key(scan, IN_ORDER_REACHED, ENTRY_REACHED, &isnull));
 
-		if (r > reached || (r == reached && DatumGetInt64(lms_scan_get(scan, ENTRY_USER, &isnull)) >= user_id))
+		if (r > reached ||
+			(r == reached && DatumGetInt64(lms_scan_get_key(scan, IN_ORDER_USER, ENTRY_USER, &isnull)) >= user_id))
 			break;
 		before++;
 	}
