@@ -78,13 +78,15 @@ psql_q -c "VACUUM ANALYZE"
 echo "  vacuum analyze: $(since "$t") s"
 
 t=$(now)
+# a check that errors fails the run (a missing line would otherwise read as a passed one)
 if [ "$has_gamification" = 1 ]; then
-  checks=$(psql -X -At -F ' ' -f tests/backup/invariants.sql)
+  checks=$(psql -X -At -F ' ' -v ON_ERROR_STOP=1 -f tests/backup/invariants.sql) || bad="the invariants query failed"
 else
   # without the gamification functions, every counter line but the recompute one
-  checks=$(sed -e '/^UNION ALL$/{N;/gamification/d;}' tests/backup/invariants.sql | psql -X -At -F ' ')
+  checks=$(sed -e '/^UNION ALL$/{N;/gamification/d;}' tests/backup/invariants.sql | psql -X -At -F ' ' -v ON_ERROR_STOP=1) \
+    || bad="the invariants query failed"
 fi
-bad=$(echo "$checks" | awk '$NF != 0')
+bad=${bad:-$(echo "$checks" | awk '$NF != 0')}
 echo "  invariants: $(since "$t") s"
 if [ -n "$bad" ]; then
   echo "bench-data: counters disagree with their rows:"; echo "$bad"; exit 1

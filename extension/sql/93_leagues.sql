@@ -94,31 +94,41 @@ AS $$
 $$;
 
 -- Where a learner's next week starts: the start tier (NULL: waiting for a rollover) and the
--- week that decides it.
+-- week that decides it. PL/pgSQL, like lms.league_cohort_for below, for its kept plan: a SQL
+-- function called from PL/pgSQL is parsed and planned again on every call, which made most of
+-- the cost of a first join and of GET /leagues/me.
 CREATE FUNCTION lms.league_entry(uid bigint, wk date, OUT tier int, OUT last_week date, OUT last_final boolean)
 RETURNS record
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 AS $$
+BEGIN
   SELECT lms.league_start_tier(p.new_tier, p.week, wk, lms.league_setting('inactive_grace_weeks'),
-                               (SELECT max(t.tier) FROM lms.league_tier_table() t)),
+                               (SELECT max(x.tier) FROM lms.league_tier_table() x)),
          p.week, p.outcome IS NOT NULL
+    INTO tier, last_week, last_final
     FROM (SELECT NULL) AS one
     LEFT JOIN LATERAL (SELECT m.week, m.new_tier, m.outcome FROM lms.league_members m
-                        WHERE m.user_id = uid AND m.week < wk ORDER BY m.week DESC LIMIT 1) p ON true
+                        WHERE m.user_id = uid AND m.week < wk ORDER BY m.week DESC LIMIT 1) p ON true;
+END
 $$;
 
 -- A place in an open cohort of (week, tier, the learner's slot), or a new cohort when none is
 -- open; a cohort closes when it is full, so it never holds more than its capacity.
 CREATE FUNCTION lms.league_cohort_for(wk date, t int, uid bigint) RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE plpgsql VOLATILE
 AS $$
+DECLARE
+  cohort bigint;
+BEGIN
   INSERT INTO lms.league_cohorts AS c (week, tier, tier_name, slot, capacity, size, is_open)
   SELECT wk, t, (SELECT x.name FROM lms.league_tier_table() x WHERE x.tier = t),
          (uid % greatest(1, lms.league_setting('join_slots')))::int,
          lms.league_setting('cohort_size'), 1, true
   ON CONFLICT (week, tier, slot) WHERE is_open
   DO UPDATE SET size = c.size + 1, is_open = c.size + 1 < c.capacity
-  RETURNING c.id
+  RETURNING c.id INTO cohort;
+  RETURN cohort;
+END
 $$;
 
 -- The first points of a week (the ledger trigger found no open row of the learner's for it):
