@@ -8,7 +8,7 @@
 #   2. the rollover of that week (lms.league_rollover() at Monday 00:00:30 UTC), timed
 #      (target: under 60 s at 1M learners); a second one finds nothing to do;
 #   3. this week: every learner earns their first points of the week through the real path (the
-#      ledger trigger and lms.league_join), in batches of BATCH (default 5,000) learners per
+#      ledger trigger and lms.league_count_many), in batches of BATCH (default 5,000) learners per
 #      statement and transaction in JOBS parallel sessions, timed; BATCH=all gives every learner
 #      their first points in one statement (one session): the path of a recompute or of an
 #      achievement granted to everyone;

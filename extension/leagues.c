@@ -5,10 +5,9 @@
  *
  * Every statement that inserts into points_ledger (whatever wrote it: the progress write, a
  * quiz, an admin, a custom event, an achievement) fires lms.league_count_points() once, with
- * its new rows. The common case is one row: one index-keyed UPDATE of the learner's
- * lms.league_members row of the row's week, and lms.league_join() (SQL, 93_leagues.sql) for
- * the first points of a week, which forms or fills a cohort. A statement of many rows goes to
- * lms.league_count_many(), set-based. Recalculation corrections are not counted
+ * its new rows, and hands them to lms.league_count_many() (93_leagues.sql): an index-keyed
+ * UPDATE of each learner's lms.league_members row of the week, or for the first points of a
+ * week lms.league_enter() and a place in a cohort. Recalculation corrections are not counted
  * (lms_reason_in_period: they re-score past events, the week counts what was earned in it),
  * nor rows dated before the previous week (a bulk import of history does not form leagues for
  * weeks long gone).
@@ -47,7 +46,6 @@
 #define LEAGUE_WEEK_LOCK 1280136023
 
 static SPIPlanPtr plan_count = NULL;
-static SPIPlanPtr plan_join = NULL;
 static SPIPlanPtr plan_many = NULL;
 
 /*
@@ -213,10 +211,12 @@ league_rows(TriggerData *td, LeagueRow **rows)
 }
 
 /*
- * One row (a statement of the progress write, a quiz, an admin's award): one index-keyed
- * UPDATE of the learner's row of the week, or lms.league_join() for the first points of a week.
+ * A statement of one row (the progress write, a quiz, an admin's award): the common case of
+ * lms.league_count_many()'s loop done here without its call (a PL/pgSQL call and four arrays
+ * cost about a tenth of an award), the index-keyed UPDATE of the learner's row of the week.
+ * False when the learner has no open row for that week: lms.league_count_many() then joins.
  */
-static void
+static bool
 count_one(LeagueRow *r)
 {
 	Oid			types[4] = {INT8OID, DATEOID, INT8OID, TIMESTAMPTZOID};
@@ -231,20 +231,17 @@ count_one(LeagueRow *r)
 	values[2] = Int64GetDatum(r->points);
 	values[3] = TimestampTzGetDatum(r->at);
 	lms_exec_expect(plan_count, values, NULL, false, 0, SPI_OK_UPDATE, "count the points for the league week");
-	if (SPI_processed == 0)
-	{
-		/* the first points of the week, or a week already rolled over */
-		lms_plan(&plan_join, "SELECT lms.league_join($1, $2, $3, $4)", 4, types);
-		lms_exec_expect(plan_join, values, NULL, false, 0, SPI_OK_SELECT, "join the league week");
-	}
+	return SPI_processed > 0;
 }
 
 /*
- * Many rows (a recompute, an achievement granted to many learners, a bulk award): handed to
- * lms.league_count_many() as arrays, which counts them set-based and places the learners who
- * join together. Joining them one by one would update the open cohort of a tier once per
- * joiner in one transaction, and each update re-checks every version of it the transaction
- * wrote: a cost in the square of the joiners (docs/gamification.md).
+ * The rows counted, handed to lms.league_count_many() as arrays: it adds each learner's rows to
+ * their row of the week and places the learners who join together. One home for the rules,
+ * whether the statement wrote one row (the progress write, a quiz, an admin's award) or a
+ * million (a recompute, an achievement granted to everyone): joining many learners one by one
+ * would update the open cohort of a tier once per joiner in one transaction, and each update
+ * re-checks every version of it the transaction wrote, a cost in the square of the joiners
+ * (docs/gamification.md).
  */
 static void
 count_many(LeagueRow *rows, int n)
@@ -296,9 +293,7 @@ lms_league_count_points(PG_FUNCTION_ARGS)
 	if (n == 0)
 		return PointerGetDatum(NULL);
 	lms_spi_connect();
-	if (n == 1)
-		count_one(&rows[0]);
-	else
+	if (n > 1 || !count_one(&rows[0]))
 		count_many(rows, n);
 	SPI_finish();
 	return PointerGetDatum(NULL);

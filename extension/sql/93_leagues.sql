@@ -244,27 +244,14 @@ BEGIN
 END
 $$;
 
--- The first points of a week of one learner (the ledger trigger, a statement of one row):
--- the rules of lms.league_enter, then a place in a cohort.
-CREATE FUNCTION lms.league_join(uid bigint, wk date, pts bigint, at timestamptz) RETURNS void
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  e record;
-BEGIN
-  e := lms.league_enter(uid, wk, pts, at);
-  IF e.join_tier IS NOT NULL THEN
-    PERFORM lms.league_place(ARRAY[uid], ARRAY[e.join_week], ARRAY[e.join_tier]);
-  END IF;
-END
-$$;
-
--- The ledger trigger's statements of many rows (arrays of user, week, points and instant, one
--- element per ledger row counted): each learner's open row of a week is updated once with the
--- sum of their rows; the learners with no open row of the week get the rules of
--- lms.league_enter one by one, in the order they earned, and their places together
--- (lms.league_place). So one statement giving a million learners their first points of a
--- week costs in proportion to their number.
+-- The ledger trigger's count of a statement's rows (arrays of user, week, points and instant,
+-- one element per ledger row counted): each learner's rows of a week count together, in the order
+-- they earned: added to their open row of the week by its key, or else the rules of
+-- lms.league_enter; the learners who join are placed together (lms.league_place). So one
+-- statement giving a million learners their first points of a week costs in proportion to
+-- their number. Row by row, by the key, on purpose: joined set-based with the members, the
+-- plan depends on statistics that know none of this week's rows (seen at 1M: a nested loop
+-- recomputing the statement's sums for every member of the week).
 CREATE FUNCTION lms.league_count_many(uids bigint[], wks date[], pts bigint[], ats timestamptz[])
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
@@ -276,19 +263,14 @@ DECLARE
   pw date[] := '{}';
   pt int[] := '{}';
 BEGIN
-  UPDATE lms.league_members m SET points = m.points + a.pts, reached_at = greatest(m.reached_at, a.at)
-    FROM (SELECT x.user_id, x.week, sum(x.points)::bigint AS pts, max(x.at) AS at
-            FROM unnest(uids, wks, pts, ats) AS x(user_id, week, points, at)
-           GROUP BY x.user_id, x.week) a
-   WHERE m.user_id = a.user_id AND m.week = a.week AND m.outcome IS NULL;
-
   FOR r IN SELECT x.user_id, x.week, sum(x.points)::bigint AS pts, max(x.at) AS at
              FROM unnest(uids, wks, pts, ats) AS x(user_id, week, points, at)
-            WHERE NOT EXISTS (SELECT FROM lms.league_members m
-                               WHERE m.user_id = x.user_id AND m.week = x.week AND m.outcome IS NULL)
             GROUP BY x.user_id, x.week
             ORDER BY min(x.at), x.user_id
   LOOP
+    UPDATE lms.league_members m SET points = m.points + r.pts, reached_at = greatest(m.reached_at, r.at)
+     WHERE m.user_id = r.user_id AND m.week = r.week AND m.outcome IS NULL;
+    CONTINUE WHEN FOUND;
     e := lms.league_enter(r.user_id, r.week, r.pts, r.at);
     IF e.join_tier IS NOT NULL THEN
       pu := array_append(pu, r.user_id);
