@@ -206,11 +206,14 @@ BEGIN
     cap := lms.league_setting('cohort_size');
   END IF;
   IF cardinality(uids) >= cap THEN
+    -- each learner's row looked up by its key (OFFSET 0 keeps the lookup per learner): planned as
+    -- a join from statistics that know none of this week's rows, the week's members were read
+    -- for each learner (seen at 1M)
     WITH todo AS (
-      SELECT m.user_id, m.week, x.tier, m.joined_at
+      SELECT x.user_id, x.week, x.tier, m.joined_at
         FROM unnest(uids, wks, tiers) AS x(user_id, week, tier)
-        JOIN lms.league_members m ON m.user_id = x.user_id AND m.week = x.week
-       WHERE m.tier IS NULL),   -- (no cohort) by the key: see the loop below
+        CROSS JOIN LATERAL (SELECT l.joined_at FROM lms.league_members l
+                             WHERE l.user_id = x.user_id AND l.week = x.week AND l.tier IS NULL OFFSET 0) m),
     ordered AS (
       SELECT t.*, row_number() OVER w - 1 AS i, count(*) OVER (PARTITION BY t.week, t.tier) AS cnt
         FROM todo t WINDOW w AS (PARTITION BY t.week, t.tier ORDER BY t.joined_at, t.user_id)),
