@@ -236,9 +236,9 @@ count_one(LeagueRow *r)
 
 /*
  * The rows counted, handed to lms.league_count_many() as arrays: it adds each learner's rows to
- * their row of the week and places the learners who join together. One home for the rules,
- * whether the statement wrote one row (the progress write, a quiz, an admin's award) or a
- * million (a recompute, an achievement granted to everyone): joining many learners one by one
+ * their row of the week and places the learners who join together. The home of the joining
+ * rules, whether the statement wrote one row (the progress write, a quiz, an admin's award) or
+ * a million (a recompute, an achievement granted to everyone): joining many learners one by one
  * would update the open cohort of a tier once per joiner in one transaction, and each update
  * re-checks every version of it the transaction wrote, a cost in the square of the joiners
  * (docs/gamification.md).

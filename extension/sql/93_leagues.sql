@@ -248,7 +248,8 @@ END
 $$;
 
 -- The ledger trigger's count of a statement's rows (arrays of user, week, points and instant,
--- one element per ledger row counted): each learner's rows of a week count together, in the order
+-- one element per ledger row counted; a statement of one row whose learner is in the week
+-- already has its UPDATE done in extension/leagues.c): each learner's rows of a week count together, in the order
 -- they earned: added to their open row of the week by its key, or else the rules of
 -- lms.league_enter; the learners who join are placed together (lms.league_place). So one
 -- statement giving a million learners their first points of a week costs in proportion to
@@ -288,18 +289,24 @@ $$;
 -- Place every learner waiting for a rollover whose deciding week has been rolled over
 -- (lms.league_place, in the order they joined). Few learners wait: those whose first points
 -- of a week came between its start and the previous week's rollover. One session places them
--- at a time (another one running returns 0 at once: it places them). Returns the learners
--- placed.
-CREATE FUNCTION lms.league_place_waiting() RETURNS bigint
-LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+-- at a time: a read finding another one at it returns 0 at once (that one places them); the
+-- rollover (wait) waits for it, so that the week it ranks has its waiting learners placed.
+-- Returns the learners placed.
+CREATE FUNCTION lms.league_place_waiting(wait boolean DEFAULT false) RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT CASE WHEN pg_catalog.pg_try_advisory_xact_lock(1280136025) THEN
-    (SELECT coalesce(lms.league_place(array_agg(m.user_id ORDER BY m.week, m.joined_at, m.user_id),
-                                      array_agg(m.week ORDER BY m.week, m.joined_at, m.user_id),
-                                      array_agg(e.tier ORDER BY m.week, m.joined_at, m.user_id)), 0)
-       FROM lms.league_members m CROSS JOIN LATERAL lms.league_entry(m.user_id, m.week) e
-      WHERE m.cohort_id IS NULL AND e.tier IS NOT NULL)
-    ELSE 0 END
+BEGIN
+  IF wait THEN
+    PERFORM pg_catalog.pg_advisory_xact_lock(1280136025);
+  ELSIF NOT pg_catalog.pg_try_advisory_xact_lock(1280136025) THEN
+    RETURN 0;
+  END IF;
+  RETURN (SELECT coalesce(lms.league_place(array_agg(m.user_id ORDER BY m.week, m.joined_at, m.user_id),
+                                           array_agg(m.week ORDER BY m.week, m.joined_at, m.user_id),
+                                           array_agg(e.tier ORDER BY m.week, m.joined_at, m.user_id)), 0)
+            FROM lms.league_members m CROSS JOIN LATERAL lms.league_entry(m.user_id, m.week) e
+           WHERE m.cohort_id IS NULL AND e.tier IS NOT NULL);
+END
 $$;
 
 -- Form a week's league from the ledger at once (default: the current week): every learner the
@@ -329,9 +336,9 @@ BEGIN
    GROUP BY l.user_id
   HAVING bool_or(l.points > 0);
   GET DIAGNOSTICS n = ROW_COUNT;
-  -- the placing below joins these rows with themselves: planned from statistics taken before
-  -- them (none, for a first week) it nests a loop over them inside a loop over them, hours at
-  -- 100,000 learners; with fresh statistics it hashes
+  -- statistics that know these rows for the placing's statements (lms.league_place): planned
+  -- from statistics taken before them (none, for a first week), the former placing here nested
+  -- a loop over them inside a loop over them, hours at 100,000 learners
   IF n >= 1000 THEN
     ANALYZE lms.league_members;
   END IF;
@@ -384,11 +391,8 @@ BEGIN
     INSERT INTO lms.league_weeks AS x (week, rolled_over_at) VALUES (w, lms.clock()) ON CONFLICT DO NOTHING;
     CONTINUE WHEN NOT FOUND;     -- a concurrent rollover did it
     PERFORM lms.league_lock(w, 'exclusive');
-    -- wait for a session placing waiting learners, so that lms.league_place_waiting below
-    -- places this week's (its lock, held until commit)
-    PERFORM pg_catalog.pg_advisory_xact_lock(1280136025);
     t0 := clock_timestamp();
-    PERFORM lms.league_place_waiting();
+    PERFORM lms.league_place_waiting(true);
     -- statistics that know the week's rows (a week's members may all be newer than the last
     -- automatic ANALYZE): the ranking below joins them with themselves and must hash, not nest
     ANALYZE lms.league_members;
