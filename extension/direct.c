@@ -162,6 +162,12 @@ static const ColumnSpec slots_columns[] = {
 	[SLOT_SLOT] = {"slot", INT8OID}, [SLOT_LEARNERS] = {"learners", INT8OID},
 };
 
+static const ColumnSpec parts_columns[] = {
+	[PART_BOARD] = {"board", TEXTOID}, [PART_WIN] = {"win", TEXTOID}, [PART_POINTS] = {"points", INT8OID},
+	[PART_REACHED] = {"reached_at", TIMESTAMPTZOID}, [PART_PART] = {"part", INT8OID},
+	[PART_SHIFT] = {"shift", INT4OID}, [PART_LEARNERS] = {"learners", INT8OID},
+};
+
 static const ColumnSpec modules_columns[] = {
 	[MODULE_ID] = {"id", INT8OID}, [MODULE_COURSE] = {"course_id", INT8OID}, [MODULE_TITLE] = {"title", TEXTOID},
 	[MODULE_POSITION] = {"position", INT4OID}, [MODULE_LESSON_COUNT] = {"lesson_count", INT4OID},
@@ -190,6 +196,7 @@ static const TableDef tables[LMS_NTABLES] = {
 	[LMS_BOARD_SLOTS] = {"board_slots", COLUMNS(slots_columns)},
 	[LMS_MODULES] = {"modules", COLUMNS(modules_columns)},
 	[LMS_MODULE_PROGRESS] = {"module_progress", COLUMNS(module_progress_columns)},
+	[LMS_BOARD_PARTS] = {"board_parts", COLUMNS(parts_columns)},
 };
 
 static const IndexDef indexes[LMS_NINDEXES] = {
@@ -217,6 +224,8 @@ static const IndexDef indexes[LMS_NINDEXES] = {
 	[LMS_BOARD_SLOTS_PKEY] = {"board_slots_pkey", LMS_BOARD_SLOTS, "unique btree (board, win, points, slot)"},
 	[LMS_MODULES_BY_COURSE] = {"modules_by_course", LMS_MODULES, "btree (course_id, position)"},
 	[LMS_MODULE_PROGRESS_PKEY] = {"module_progress_pkey", LMS_MODULE_PROGRESS, "unique btree (user_id, module_id)"},
+	[LMS_BOARD_PARTS_PKEY] = {"board_parts_pkey", LMS_BOARD_PARTS,
+	"unique btree (board, win, points, reached_at, part)"},
 };
 
 /* What resolution found, per backend. */

@@ -32,6 +32,7 @@ typedef enum LmsTable
 	LMS_BOARD_SLOTS,
 	LMS_MODULES,
 	LMS_MODULE_PROGRESS,
+	LMS_BOARD_PARTS,
 	LMS_NTABLES
 } LmsTable;
 
@@ -93,6 +94,10 @@ enum
 };
 enum
 {
+	PART_BOARD, PART_WIN, PART_POINTS, PART_REACHED, PART_PART, PART_SHIFT, PART_LEARNERS
+};
+enum
+{
 	MODULE_ID, MODULE_COURSE, MODULE_TITLE, MODULE_POSITION, MODULE_LESSON_COUNT
 };
 enum
@@ -121,6 +126,7 @@ typedef enum LmsIndex
 	LMS_BOARD_SLOTS_PKEY,		/* (board, win, points, slot) */
 	LMS_MODULES_BY_COURSE,		/* (course_id, position) */
 	LMS_MODULE_PROGRESS_PKEY,	/* (user_id, module_id) */
+	LMS_BOARD_PARTS_PKEY,		/* (board, win, points, reached_at, part) */
 	LMS_NINDEXES
 } LmsIndex;
 

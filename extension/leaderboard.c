@@ -22,15 +22,19 @@
  * Reads are index lookups whose cost does not grow with the board, except where they move
  * inside one tie group (below):
  *   - my rank = 1 + above of my bucket: two primary-key lookups (competition rank 1, 2, 2, 4);
- *     my position (around=me) adds those of my tie group before me in board order, counted;
+ *     my position (around=me) adds those of my tie group before me in board order: the hour
+ *     slots before mine summed (lms.board_slots), then my hour walked index-only, except that
+ *     a one-instant group of SPLIT_MIN learners or more is summed by its user-id parts
+ *     (lms.board_parts) and only my part walked;
  *   - a page at offset off: one index lookup on (board, win, above) finds the non-empty bucket
  *     holding position off + 1 (the last with above <= off), then an index range scan in board
- *     order from that score skips within its tie group (a long skip seeks its first entry by an
- *     index-only scan); row ranks follow from the page being contiguous in board order; names
- *     and levels are on the entries;
+ *     order from that score; a long skip within its tie group seeks its first entry the same
+ *     way (slots, then the hour's parts); row ranks follow from the page being contiguous in
+ *     board order; names and levels are on the entries;
  *   - total and generated_at are the lms.boards row;
- *   - so around=me and deep pages cost in proportion to the tie group they land in, through
- *     index-only scans; ranks and top pages do not.
+ *   - so around=me and deep pages cost in proportion to one hour of the tie group they land in
+ *     outside its split instants, plus about the square root of a split instant's size; ranks
+ *     and top pages cost neither.
  * The page and my-rank reads are direct index scans (direct.c: no SPI statement, whose executor
  * start-up cost more than the handful of index tuples read); around=me's position is one SPI
  * statement.
@@ -91,13 +95,14 @@
 const char *const lms_window_names[WIN_COUNT] = {"all", "week", "month"};
 
 /*
- * Whether lms.board_slots exists: a 1.0 install runs on this library until ALTER EXTENSION lms
- * UPDATE, without it. Then refreshes keep no slots and reads count within tie groups.
+ * Whether lms.board_slots and lms.board_parts exist (1.1 made both): a 1.0 install runs on this
+ * library until ALTER EXTENSION lms UPDATE, without them. Then refreshes keep neither and reads
+ * count within tie groups.
  */
 bool
 lms_board_slots_exist(void)
 {
-	return lms_schema_has("board_slots");
+	return lms_schema_has("board_parts");
 }
 
 

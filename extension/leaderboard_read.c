@@ -111,12 +111,12 @@ board_keys(LmsKey *keys, BoardRef *b)
 #define PAGE_SEEK_MIN 64
 
 /*
- * The hour slot of `points`'s tie group holding its entry number skip (from 0) in board order:
- * its first instant, and how many of the group come before the slot. False when the group is
- * shorter (cannot happen while the slots match the entries: the caller then walks).
+ * The hour slot of `points`'s tie group holding its entry number skip (from 0) in board order,
+ * and how many of the group come before the slot. False when the group is shorter (cannot
+ * happen while the slots match the entries: the caller then walks).
  */
 static bool
-slot_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, TimestampTz *start, int64 *before)
+slot_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, int64 *slot, int64 *before)
 {
 	LmsKey		keys[3];
 	int			nkeys = board_keys(keys, b);
@@ -134,7 +134,7 @@ slot_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, TimestampTz *sta
 
 		if (cum + n > skip)
 		{
-			*start = lms_hour_start(DatumGetInt64(lms_scan_get(scan, SLOT_SLOT, &isnull)));
+			*slot = DatumGetInt64(lms_scan_get(scan, SLOT_SLOT, &isnull));
 			*before = cum;
 			found = true;
 			break;
@@ -143,6 +143,148 @@ slot_seek(BoardRef *b, int64 points, int64 skip, Snapshot snap, TimestampTz *sta
 	}
 	lms_scan_end(scan);
 	return found;
+}
+
+/* A place in board order inside one score's tie group. */
+typedef struct TiePlace
+{
+	TimestampTz reached;
+	int64		user_id;
+} TiePlace;
+
+static inline bool
+place_before(TiePlace a, TiePlace b)
+{
+	return a.reached < b.reached || (a.reached == b.reached && a.user_id < b.user_id);
+}
+
+/*
+ * Walks `points`'s tie group in board order from `from` (inclusive) to `stop` (exclusive),
+ * index-only, so that thousands of entries visit no heap page they need not. Returns how many
+ * entries it passed; with want >= 0 it stops at entry number want (from 0 after `from`),
+ * returned in *at with *found set. In at most two ranges of the index: the entries of from's
+ * instant from its user id on, then the later instants (when stop lies past that instant).
+ */
+static int64
+group_walk(BoardRef *b, Snapshot snap, int64 points, TiePlace from, TiePlace stop, int64 want,
+		   bool *found, TiePlace *at)
+{
+	int64		n = 0;
+	bool		whole_instant = (from.user_id == PG_INT64_MIN);
+	int			phase;
+
+	*found = false;
+	for (phase = 0; phase < 2; phase++)
+	{
+		LmsKey		keys[5];
+		int			nkeys = board_keys(keys, b);
+		LmsScan    *scan;
+		bool		isnull,
+					done = false;
+
+		if (phase == 1 && (whole_instant || from.reached >= stop.reached))
+			break;
+		keys[nkeys].strategy = BTEqualStrategyNumber;
+		keys[nkeys++].value = Int64GetDatum(points);
+		/* from the instant on (one range) or its entries from the user id on, then later ones */
+		keys[nkeys].strategy = whole_instant ? BTGreaterEqualStrategyNumber :
+			phase == 0 ? BTEqualStrategyNumber : BTGreaterStrategyNumber;
+		keys[nkeys++].value = TimestampTzGetDatum(from.reached);
+		if (phase == 0 && !whole_instant)
+		{
+			keys[nkeys].strategy = BTGreaterEqualStrategyNumber;
+			keys[nkeys++].value = Int64GetDatum(from.user_id);
+		}
+		scan = lms_scan_begin_index_only(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
+		while (lms_scan_next_index_only(scan))
+		{
+			TiePlace	p;
+
+			p.reached = DatumGetTimestampTz(lms_scan_get_key(scan, IN_ORDER_REACHED, ENTRY_REACHED, &isnull));
+			p.user_id = DatumGetInt64(lms_scan_get_key(scan, IN_ORDER_USER, ENTRY_USER, &isnull));
+			if (!place_before(p, stop))
+			{
+				done = true;
+				break;
+			}
+			if (n == want)
+			{
+				*at = p;
+				*found = done = true;
+				break;
+			}
+			n++;
+		}
+		lms_scan_end(scan);
+		if (done)
+			break;
+	}
+	return n;
+}
+
+/*
+ * Walks `points`'s tie group from the start of its hour slot `slot` to `stop`, as group_walk,
+ * summing the parts of its split one-instant groups (lms.board_parts) instead of walking them:
+ * the learners between the split instants are walked, and of a split instant only the part
+ * holding the stop or the wanted entry. A group of tens of thousands on one instant then costs
+ * about the square root of its size.
+ */
+static int64
+hour_walk(BoardRef *b, Snapshot snap, int64 points, int64 slot, TiePlace stop, int64 want,
+		  bool *found, TiePlace *at)
+{
+	TiePlace	cursor = {lms_hour_start(slot), PG_INT64_MIN};
+	LmsKey		keys[4];
+	int			nkeys = board_keys(keys, b);
+	LmsScan    *scan;
+	bool		isnull,
+				done = false;
+	int64		n = 0;
+
+	*found = false;
+	keys[nkeys].strategy = BTEqualStrategyNumber;
+	keys[nkeys++].value = Int64GetDatum(points);
+	keys[nkeys].strategy = BTGreaterEqualStrategyNumber;
+	keys[nkeys++].value = TimestampTzGetDatum(cursor.reached);
+	scan = lms_scan_begin(LMS_BOARD_PARTS_PKEY, snap, nkeys, keys, ForwardScanDirection);
+	while (lms_scan_next(scan))
+	{
+		int64		part = DatumGetInt64(lms_scan_get(scan, PART_PART, &isnull));
+		int			shift = DatumGetInt32(lms_scan_get(scan, PART_SHIFT, &isnull));
+		int64		learners = DatumGetInt64(lms_scan_get(scan, PART_LEARNERS, &isnull));
+		TiePlace	lo,
+					hi;
+
+		lo.reached = hi.reached = DatumGetTimestampTz(lms_scan_get(scan, PART_REACHED, &isnull));
+		lo.user_id = part << shift;
+		hi.user_id = part >= (PG_INT64_MAX >> shift) ? PG_INT64_MAX : (part + 1) << shift;
+		if (!place_before(lo, stop))
+			break;
+		/* the learners before this split instant (none between the parts of one instant) */
+		if (lo.reached != cursor.reached || cursor.user_id == PG_INT64_MIN)
+		{
+			n += group_walk(b, snap, points, cursor, lo, want >= 0 ? want - n : -1, found, at);
+			if (*found)
+			{
+				done = true;
+				break;
+			}
+		}
+		if (place_before(stop, hi) || (want >= 0 && n + learners > want))
+		{
+			/* the stop or the wanted entry is in this part: walk it */
+			n += group_walk(b, snap, points, lo, place_before(stop, hi) ? stop : hi,
+							want >= 0 ? want - n : -1, found, at);
+			done = true;
+			break;
+		}
+		n += learners;
+		cursor = hi;
+	}
+	lms_scan_end(scan);
+	if (!done)
+		n += group_walk(b, snap, points, cursor, stop, want >= 0 ? want - n : -1, found, at);
+	return n;
 }
 
 /*
@@ -209,40 +351,6 @@ page_scan_next(PageScan *ps)
 }
 
 /*
- * The entry `skip` places (from 0) after the first entry of the hour slot starting at `start`
- * in `points`'s tie group: its (reached_at, user_id). Counted index-only, so that a skip of
- * thousands of entries inside one hour visits no heap page it need not. False when the group
- * ends first (the slots disagree with the entries: cannot happen).
- */
-static bool
-entry_after(BoardRef *b, int64 points, TimestampTz start, int64 skip, Snapshot snap,
-			Datum *reached, int64 *user_id)
-{
-	LmsKey		keys[4];
-	int			nkeys = board_keys(keys, b);
-	LmsScan    *scan;
-	bool		found = false,
-				isnull;
-
-	keys[nkeys].strategy = BTEqualStrategyNumber;
-	keys[nkeys++].value = Int64GetDatum(points);
-	keys[nkeys].strategy = BTGreaterEqualStrategyNumber;
-	keys[nkeys++].value = TimestampTzGetDatum(start);
-	scan = lms_scan_begin_index_only(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
-	while (lms_scan_next_index_only(scan))
-	{
-		if (skip-- > 0)
-			continue;
-		*reached = lms_scan_get_key(scan, IN_ORDER_REACHED, ENTRY_REACHED, &isnull);
-		*user_id = DatumGetInt64(lms_scan_get_key(scan, IN_ORDER_USER, ENTRY_USER, &isnull));
-		found = true;
-		break;
-	}
-	lms_scan_end(scan);
-	return found;
-}
-
-/*
  * The bucket holding position off + 1: the last non-empty bucket (in board order) with at most
  * off learners above it, one backward step of the index on (board, win, above). False on an
  * empty board.
@@ -303,15 +411,24 @@ lms_board_page_walk_at(BoardRef *b, int64 lim, int64 off, Snapshot snap, LmsPage
 	phase = PAGE_FROM_SCORE;
 	if (skip > PAGE_SEEK_MIN && lms_board_slots_exist())
 	{
-		TimestampTz start;
-		int64		before;
+		int64		slot,
+					before;
+		TiePlace	hour_end = {0, PG_INT64_MIN},
+					at;
+		bool		found;
 
-		/* the hour slot holding the page's first entry, then that entry, index-only */
-		if (slot_seek(b, ps.points, skip, ps.snap, &start, &before) &&
-			entry_after(b, ps.points, start, skip - before, ps.snap, &ps.seek_reached, &ps.seek_user))
+		/* the hour slot holding the page's first entry, then that entry */
+		if (slot_seek(b, ps.points, skip, ps.snap, &slot, &before))
 		{
-			phase = PAGE_FROM_ENTRY;
-			skip = 0;
+			hour_end.reached = lms_hour_start(slot + 1);
+			(void) hour_walk(b, ps.snap, ps.points, slot, hour_end, skip - before, &found, &at);
+			if (found)
+			{
+				ps.seek_reached = TimestampTzGetDatum(at.reached);
+				ps.seek_user = at.user_id;
+				phase = PAGE_FROM_ENTRY;
+				skip = 0;
+			}
 		}
 	}
 	page_scan_begin(&ps, phase);
@@ -466,48 +583,43 @@ lms_board_rank_at(BoardRef *b, int64 user_id, Snapshot snap, int32 *rank, int64 
 /*
  * A learner's position in board order (1-based, ties by reached_at then user_id): rank (1 + the
  * learners above the score) + those of the score in earlier hour slots (lms.board_slots) + those
- * before the learner in their own hour, counted. Bounded by an hour's worth of the tie group,
- * not the group (up to tens of thousands of learners on one score at 1,000,000).
+ * before the learner in their own hour (hour_walk: split one-instant groups summed by part).
+ * Bounded by an hour's worth of the tie group outside its split instants, not by the group (up
+ * to tens of thousands of learners on one score at 1,000,000).
  */
 static int32
 position_at(BoardRef *b, Snapshot snap, int64 user_id, int64 points, TimestampTz reached, int32 rank)
 {
-	LmsKey		keys[5];
-	int			nkeys = board_keys(keys, b);
-	LmsScan    *scan;
-	bool		isnull;
+	TiePlace	me = {reached, user_id},
+				at;
 	int64		slot = lms_hour_of(reached),
 				before = 0;
-	bool		slots = lms_board_slots_exist();
+	bool		found;
 
-	keys[nkeys].strategy = BTEqualStrategyNumber;
-	keys[nkeys++].value = Int64GetDatum(points);
-	if (slots)
+	if (lms_board_slots_exist())
 	{
+		LmsKey		keys[4];
+		int			nkeys = board_keys(keys, b);
+		LmsScan    *scan;
+		bool		isnull;
+
+		keys[nkeys].strategy = BTEqualStrategyNumber;
+		keys[nkeys++].value = Int64GetDatum(points);
 		keys[nkeys].strategy = BTLessStrategyNumber;
 		keys[nkeys++].value = Int64GetDatum(slot);
 		scan = lms_scan_begin(LMS_BOARD_SLOTS_PKEY, snap, nkeys, keys, ForwardScanDirection);
 		while (lms_scan_next(scan))
 			before += DatumGetInt64(lms_scan_get(scan, SLOT_LEARNERS, &isnull));
 		lms_scan_end(scan);
-		keys[nkeys - 1].strategy = BTGreaterEqualStrategyNumber;
-		keys[nkeys - 1].value = TimestampTzGetDatum(lms_hour_start(slot));
+		before += hour_walk(b, snap, points, slot, me, -1, &found, &at);
 	}
-	/*
-	 * without slots (a 1.0 install on this library) the whole group before the learner is
-	 * counted; index-only, as a count of thousands of entries of one hour should be
-	 */
-	scan = lms_scan_begin_index_only(LMS_BOARD_ENTRIES_IN_ORDER, snap, nkeys, keys, ForwardScanDirection);
-	while (lms_scan_next_index_only(scan))
+	else
 	{
-		TimestampTz r = DatumGetTimestampTz(lms_scan_get_key(scan, IN_ORDER_REACHED, ENTRY_REACHED, &isnull));
+		/* a 1.0 install on this library: the whole group before the learner is walked */
+		TiePlace	group_start = {DT_NOBEGIN, PG_INT64_MIN};
 
-		if (r > reached ||
-			(r == reached && DatumGetInt64(lms_scan_get_key(scan, IN_ORDER_USER, ENTRY_USER, &isnull)) >= user_id))
-			break;
-		before++;
+		before = group_walk(b, snap, points, group_start, me, -1, &found, &at);
 	}
-	lms_scan_end(scan);
 	return rank + (int32) before;
 }
 

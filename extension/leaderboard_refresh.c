@@ -180,6 +180,49 @@ full_plan(bool course, bool period)
 	"          ON CONFLICT (board, win, points, slot) DO UPDATE SET learners = s.learners + EXCLUDED.learners" \
 	"          RETURNING 1), "
 
+/*
+ * The big one-instant tie groups split by user id (lms.board_parts): a group of SPLIT_MIN learners
+ * or more gets rows for ranges of 2^shift user ids, shift chosen when it is split so that it has
+ * about the square root of its size ranges (a read then sums about that many rows and counts
+ * about as many entries). The one home of both rules; leaderboard_read.c reads the rows.
+ */
+#define SPLIT_MIN 1024
+#define SHIFT_FOR(id_range, n) \
+	"least(62, greatest(0, ceil(log(2.0, greatest(1.0, (" id_range ")::numeric / sqrt((" n ")::numeric))))))::int"
+
+/*
+ * Keeping the split groups of a diff's learners: the learners moved between the parts of groups
+ * already split, and the groups the diff fills to SPLIT_MIN split from the entries as they are
+ * before this statement (less the diff's learners) and the diff's own rows.
+ */
+#define PARTS_DIFF \
+	"parts AS (INSERT INTO lms.board_parts AS p (board, win, points, reached_at, part, shift, learners)" \
+	"          SELECT $1, $2, x.p, x.r, x.u >> g.shift, g.shift, sum(x.d) FROM" \
+	"            (SELECT d.points AS p, d.reached_at AS r, d.user_id AS u, 1 AS d FROM diff d WHERE NOT d.gone" \
+	"             UNION ALL SELECT d.old_points, d.old_reached, d.user_id, -1 FROM diff d WHERE d.existed) x" \
+	"            CROSS JOIN LATERAL (SELECT q.shift FROM lms.board_parts q WHERE q.board = $1 AND q.win = $2" \
+	"                                  AND q.points = x.p AND q.reached_at = x.r LIMIT 1) g" \
+	"           GROUP BY x.p, x.r, x.u >> g.shift, g.shift HAVING sum(x.d) <> 0" \
+	"          ON CONFLICT (board, win, points, reached_at, part) DO UPDATE SET learners = p.learners + EXCLUDED.learners" \
+	"          RETURNING 1), " \
+	"big AS (SELECT x.p, x.r FROM" \
+	"          (SELECT d.points AS p, d.reached_at AS r, count(*) AS n FROM diff d WHERE NOT d.gone GROUP BY 1, 2) x" \
+	"         WHERE NOT EXISTS (SELECT FROM lms.board_parts q WHERE q.board = $1 AND q.win = $2" \
+	"                             AND q.points = x.p AND q.reached_at = x.r)" \
+	"           AND x.n + (SELECT count(*) FROM (SELECT FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2" \
+	"                        AND e.points = x.p AND e.reached_at = x.r LIMIT " CppAsString2(SPLIT_MIN) ") c)" \
+	"               >= " CppAsString2(SPLIT_MIN) "), " \
+	"members AS (SELECT e.points AS p, e.reached_at AS r, e.user_id AS u" \
+	"              FROM big g JOIN lms.board_entries e ON e.board = $1 AND e.win = $2 AND e.points = g.p AND e.reached_at = g.r" \
+	"             WHERE NOT EXISTS (SELECT FROM diff d WHERE d.user_id = e.user_id)" \
+	"            UNION ALL SELECT d.points, d.reached_at, d.user_id FROM big g" \
+	"              JOIN diff d ON d.points = g.p AND d.reached_at = g.r AND NOT d.gone), " \
+	"split AS (INSERT INTO lms.board_parts (board, win, points, reached_at, part, shift, learners)" \
+	"          SELECT $1, $2, m.p, m.r, m.u >> s.shift, s.shift, count(*) FROM members m" \
+	"            JOIN (SELECT p, r, " SHIFT_FOR("max(u) - min(u) + 1", "count(*)") " AS shift" \
+	"                    FROM members GROUP BY p, r) s ON s.p = m.p AND s.r = m.r" \
+	"           GROUP BY m.p, m.r, m.u >> s.shift, s.shift RETURNING 1), "
+
 /* Past this many changes since a board's marks, a full build costs less than the incremental path. */
 #define FULL_BUILD_CHANGES 5000
 
@@ -274,7 +317,7 @@ incr_plan(bool course, bool period, bool slots)
 					   DIFF_COUNT,
 					   course ? "AND l.course_id = $3" : "",
 					   one_sources[course][period],
-					   slots ? SLOTS_DIFF : "");
+					   slots ? SLOTS_DIFF PARTS_DIFF : "");
 		{
 			/* custom plans: the estimates must see how few rows lie past the marks */
 			static const Oid itypes[9] = {TEXTOID, TEXTOID, INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID,
@@ -335,6 +378,48 @@ board_recount_slots(Datum *values)
 			 "  WHERE s.learners <> EXCLUDED.learners",
 			 2, types);
 	lms_exec_expect(plan_slots, values, NULL, false, 0, SPI_OK_INSERT, "split the leaderboard's tie groups");
+}
+
+/*
+ * The split groups of a board (lms.board_parts) made again from its entries after a full build:
+ * every group of SPLIT_MIN learners or more, rows that differ written, the others removed.
+ */
+static void
+board_recount_parts(Datum *values)
+{
+	static SPIPlanPtr plan;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+
+	lms_plan(&plan,
+			 "WITH g AS (SELECT e.points AS p, e.reached_at AS r,"
+			 "                  " SHIFT_FOR("max(e.user_id) - min(e.user_id) + 1", "count(*)") " AS shift"
+			 "             FROM lms.board_entries e WHERE e.board = $1 AND e.win = $2"
+			 "            GROUP BY 1, 2 HAVING count(*) >= " CppAsString2(SPLIT_MIN) "), "
+			 "agg AS (SELECT g.p, g.r, e.user_id >> g.shift AS part, g.shift, count(*) AS n"
+			 "          FROM g JOIN lms.board_entries e ON e.board = $1 AND e.win = $2 AND e.points = g.p AND e.reached_at = g.r"
+			 "         GROUP BY 1, 2, 3, 4), "
+			 "gone AS (DELETE FROM lms.board_parts q WHERE q.board = $1 AND q.win = $2"
+			 "           AND NOT EXISTS (SELECT FROM agg a WHERE a.p = q.points AND a.r = q.reached_at AND a.part = q.part)"
+			 "         RETURNING 1) "
+			 "INSERT INTO lms.board_parts AS q (board, win, points, reached_at, part, shift, learners)"
+			 " SELECT $1, $2, a.p, a.r, a.part, a.shift, a.n FROM agg a"
+			 " ON CONFLICT (board, win, points, reached_at, part) DO UPDATE"
+			 "   SET learners = EXCLUDED.learners, shift = EXCLUDED.shift"
+			 "   WHERE (q.learners, q.shift) <> (EXCLUDED.learners, EXCLUDED.shift)",
+			 2, types);
+	lms_exec_expect(plan, values, NULL, false, 0, SPI_OK_INSERT, "split the leaderboard's big tie groups");
+}
+
+/* The parts a refresh emptied, removed (a few rows, by their partial index). */
+static void
+board_prune_parts(Datum *values)
+{
+	static SPIPlanPtr plan;
+	Oid			types[2] = {TEXTOID, TEXTOID};
+
+	lms_plan(&plan, "DELETE FROM lms.board_parts p WHERE p.board = $1 AND p.win = $2 AND p.learners = 0",
+			 2, types);
+	lms_exec_expect(plan, values, NULL, false, 0, SPI_OK_DELETE, "prune the leaderboard's split groups");
 }
 
 /*
@@ -522,7 +607,11 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 			int64		ndiff = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &cnull));
 
 			if (cnull || ndiff > 0)
+			{
 				board_recount_above(values);
+				if (lms_board_slots_exist())
+					board_prune_parts(values);
+			}
 		}
 	}
 	else
@@ -545,7 +634,10 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 				  2, htypes);
 		lms_exec_expect(plan_hist, values, NULL, false, 0, SPI_OK_INSERT, "count the leaderboard");
 		if (lms_board_slots_exist())
+		{
 			board_recount_slots(values);
+			board_recount_parts(values);
+		}
 		board_recount_above(values);
 	}
 	AtEOXact_GUC(true, save_nestlevel);

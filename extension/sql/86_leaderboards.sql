@@ -65,6 +65,25 @@ CREATE TABLE lms.board_slots (
   PRIMARY KEY (board, win, points, slot)
 );
 
+-- The big one-instant tie groups split by user id: a score's learners who reached it at the same
+-- instant (a recalculation or a bulk grant stamps one instant on thousands of them) are ordered
+-- by user id alone, and an hour slot would leave all of them to count. A group that a refresh
+-- finds past a size gets a row per range of user ids, about the square root of its size ranges
+-- (the size and the width's rule: SPLIT_MIN and SHIFT_FOR in leaderboard_refresh.c), and keeps
+-- its rows until it empties; smaller groups have none and are counted.
+CREATE TABLE lms.board_parts (
+  board text COLLATE "C" NOT NULL,
+  win text COLLATE "C" NOT NULL CHECK (win IN ('all', 'week', 'month')),
+  points bigint NOT NULL,
+  reached_at timestamptz NOT NULL,
+  part bigint NOT NULL,             -- user_id >> shift: the learners with ids in [part << shift, (part + 1) << shift)
+  shift int NOT NULL CHECK (shift BETWEEN 0 AND 62), -- one per group, chosen when it is split
+  learners bigint NOT NULL,         -- (no CHECK: a refresh upserts signed deltas)
+  PRIMARY KEY (board, win, points, reached_at, part)
+);
+-- parts emptied by a refresh, deleted after it
+CREATE INDEX board_parts_empty ON lms.board_parts (board, win) WHERE learners = 0;
+
 -- One row per change of a learner's visibility, status, display name or level (or deletion):
 -- the next refresh of every board re-reads that learner. Rare (a settings change, a
 -- suspension, a level-up).

@@ -39,6 +39,16 @@ SELECT 'board_slots learners', count(*)
   FULL JOIN lms.board_slots s ON s.board = x.board AND s.win = x.win AND s.points = x.points AND s.slot = x.slot
  WHERE coalesce(s.learners, 0) <> coalesce(x.n, 0)
 UNION ALL
+SELECT 'board_parts learners', count(*)
+  FROM (SELECT e.board, e.win, e.points, e.reached_at, e.user_id >> g.shift AS part, count(*) AS n
+          FROM lms.board_entries e
+          JOIN (SELECT DISTINCT p.board, p.win, p.points, p.reached_at, p.shift FROM lms.board_parts p) g
+            ON g.board = e.board AND g.win = e.win AND g.points = e.points AND g.reached_at = e.reached_at
+         GROUP BY 1, 2, 3, 4, 5) x
+  FULL JOIN lms.board_parts s ON s.board = x.board AND s.win = x.win AND s.points = x.points
+                             AND s.reached_at = x.reached_at AND s.part = x.part
+ WHERE coalesce(s.learners, 0) <> coalesce(x.n, 0)
+UNION ALL
 SELECT 'lesson_stats started/completed', count(*)
   FROM (SELECT s.lesson_id, sum(s.started) AS started, sum(s.completed) AS completed FROM lms.lesson_stats s GROUP BY 1) a
   FULL JOIN (SELECT p.lesson_id, count(*) AS started, count(*) FILTER (WHERE p.is_completed) AS completed
