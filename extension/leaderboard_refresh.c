@@ -113,7 +113,9 @@ static const char *const one_sources[2][2] = {
  * entries (hash FULL JOIN) and write the rows that differ; names and levels are looked up by
  * key for those rows only, and rewritten for the learners with a change logged in
  * lms.board_user_changes the board has not applied (a rename, a level-up: the triggers log
- * every change of them, so the other entries' copies are current); the histogram is recounted after it
+ * every change of them, so the other entries' copies are current), each entry probing the
+ * changes by its learner: after a burst of level-ups (1,173,025 logged changes at 1M learners)
+ * every one of 6,003 boards hashed all of them, and the pass ran for hours; the histogram is recounted after it
  * (plan_hist). The low marks start a little behind the ledger's end (a writer still running may
  * hold a lower id): the first refresh after it re-reads those learners.
  */
@@ -130,9 +132,8 @@ full_plan(bool course, bool period)
 		sql = psprintf(
 					   "WITH src AS (%s), "
 					   "vis AS MATERIALIZED (SELECT r.user_id, r.points, r.reached_at FROM src r WHERE " UNLISTED("r.user_id") "), "
-					   "pending AS (SELECT c.user_id FROM lms.board_user_changes c"
-					   "             WHERE c.id > coalesce((SELECT b.users_low FROM lms.boards b"
-					   "                                     WHERE b.board = $1 AND b.win = $2), 0)), "
+					   "low AS (SELECT coalesce((SELECT b.users_low FROM lms.boards b"
+					   "                          WHERE b.board = $1 AND b.win = $2), 0) AS users_low), "
 					   "cmp AS MATERIALIZED ("
 					   "  SELECT coalesce(r.user_id, c.user_id) AS user_id, r.points, r.reached_at,"
 					   "         c.user_id IS NOT NULL AS existed, r.user_id IS NULL AS gone"
@@ -141,7 +142,8 @@ full_plan(bool course, bool period)
 					   "      ON c.user_id = r.user_id"
 					   "   WHERE r.user_id IS NULL OR c.user_id IS NULL"
 					   "      OR (r.points, r.reached_at) IS DISTINCT FROM (c.points, c.reached_at)"
-					   "      OR c.user_id IN (SELECT p.user_id FROM pending p)), "
+					   "      OR EXISTS (SELECT FROM lms.board_user_changes p, low"
+					   "                  WHERE p.user_id = c.user_id AND p.id > low.users_low)), "
 					   "diff AS MATERIALIZED (%s), "
 					   APPLY_DIFF
 					   "meta AS (INSERT INTO lms.boards AS b (board, win, period_start, generated_at, total,"

@@ -91,6 +91,8 @@ CREATE TABLE lms.board_user_changes (
   id bigserial PRIMARY KEY,
   user_id bigint NOT NULL
 );
+-- a board's full build asks, per entry, whether its learner changed since the board's mark
+CREATE INDEX board_user_changes_by_user ON lms.board_user_changes (user_id, id);
 
 CREATE FUNCTION lms.board_user_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp

@@ -194,3 +194,34 @@ SELECT pg_temp.parts_match();
 SELECT count(*) AS parts_of_the_0950_group FROM lms.board_parts WHERE reached_at = '2026-03-03 09:50:00+00';
 SELECT pg_temp.check_board('global', 'all');
 SELECT pg_temp.check_board('global', 'week');
+
+-- A burst of logged user changes (renames here; a recalculation's level-ups alike) is applied by
+-- each board probing the changes of its own learners: a course board of 20 learners rebuilt
+-- after 20,000 changes reads a few thousand of them (the count that decides the full build stops
+-- at 5,000), not all 20,000 (at 1M learners 1,173,025 logged level-ups made each of 6,003 boards
+-- hash all of them).
+INSERT INTO lms.courses (slug, title, instructor_id, is_published)
+VALUES ('burst', 'Burst', (SELECT id FROM l WHERE n = 1), true) RETURNING id AS c_burst \gset
+SELECT count(lms.award_points(id, 10, 'quiz_passed', 'burst:' || n, :c_burst)) FROM l WHERE n <= 20;
+SELECT count(*) AS course_board_entries FROM lms.leaderboard('course:' || :c_burst, 'all', 100, 0);
+DO $$
+BEGIN
+  FOR i IN 1..50 LOOP
+    UPDATE lms.users SET display_name = format('Tie %s v%s', substr(email, 4, strpos(email, '@') - 4), i)
+     WHERE email LIKE 'tie%@example.org';
+  END LOOP;
+END $$;
+SELECT count(*) >= 20000 AS changes_logged FROM lms.board_user_changes;
+CREATE FUNCTION pg_temp.change_reads() RETURNS bigint LANGUAGE sql AS $$
+  SELECT pg_stat_clear_snapshot();
+  SELECT coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0) FROM pg_stat_user_tables
+   WHERE relid = 'lms.board_user_changes'::regclass
+$$;
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.change_reads() AS change_reads_before \gset
+SELECT count(*) AS course_board_entries FROM lms.leaderboard('course:' || :c_burst, 'all', 100, 0);
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.change_reads() - :change_reads_before AS change_reads \gset
+SELECT :change_reads < 10000 AS few_changes_read;
+SELECT count(*) AS stale_names FROM lms.board_entries e JOIN lms.users u ON u.id = e.user_id
+ WHERE e.board = 'course:' || :c_burst AND e.win = 'all' AND e.display_name <> u.display_name;
