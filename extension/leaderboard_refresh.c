@@ -114,8 +114,9 @@ static const char *const one_sources[2][2] = {
  * key for those rows only, and rewritten for the learners with a change logged in
  * lms.board_user_changes the board has not applied (a rename, a level-up: the triggers log
  * every change of them, so the other entries' copies are current), each entry probing the
- * changes by its learner: after a burst of level-ups (1,173,025 logged changes at 1M learners)
- * every one of 6,003 boards hashed all of them, and the pass ran for hours; the histogram is recounted after it
+ * changes by its learner (a scalar subquery: an EXISTS may be planned as a hash of every change
+ * logged, which after 1,173,025 level-ups at 1M learners each of 6,003 boards built); the
+ * histogram is recounted after it
  * (plan_hist). The low marks start a little behind the ledger's end (a writer still running may
  * hold a lower id): the first refresh after it re-reads those learners.
  */
@@ -142,8 +143,8 @@ full_plan(bool course, bool period)
 					   "      ON c.user_id = r.user_id"
 					   "   WHERE r.user_id IS NULL OR c.user_id IS NULL"
 					   "      OR (r.points, r.reached_at) IS DISTINCT FROM (c.points, c.reached_at)"
-					   "      OR EXISTS (SELECT FROM lms.board_user_changes p, low"
-					   "                  WHERE p.user_id = c.user_id AND p.id > low.users_low)), "
+					   "      OR coalesce((SELECT true FROM lms.board_user_changes p, low"
+					   "                    WHERE p.user_id = c.user_id AND p.id > low.users_low LIMIT 1), false)), "
 					   "diff AS MATERIALIZED (%s), "
 					   APPLY_DIFF
 					   "meta AS (INSERT INTO lms.boards AS b (board, win, period_start, generated_at, total,"
