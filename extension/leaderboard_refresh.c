@@ -648,6 +648,88 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 	return true;
 }
 
+/* A board a pass visits: 0 or its course, and its window. */
+typedef struct PassBoard
+{
+	int64		course_id;
+	int			win;
+} PassBoard;
+
+/*
+ * The boards a pass visits, in course order: every board (force), or those that may need work
+ * (missing, of a past week or month, or changed, by the test lms_board_refresh makes on each),
+ * found by one statement: a pass over 6,003 boards at 1M learners with nothing changed asked each
+ * board alone, 0.29 s of the worker's CPU every 2 s. Returns how many; *boards is palloc'd.
+ */
+static uint64
+pass_boards(bool force, PassBoard **boards)
+{
+	static SPIPlanPtr plan_changed_all = NULL;
+	Oid			types[2] = {DATEOID, DATEOID};
+	Datum		values[2];
+	DateADT		wstart,
+				mstart;
+	TimestampTz from,
+				to,
+				now = lms_now();
+	uint64		n,
+				i;
+	int			w;
+
+	if (force)
+	{
+		lms_plan(&plan_courses, "SELECT id FROM lms.courses ORDER BY id", 0, NULL);
+		lms_exec_expect(plan_courses, NULL, NULL, false, 0, SPI_OK_SELECT, "list the courses");
+		n = (SPI_processed + 1) * WIN_COUNT;
+		*boards = palloc(sizeof(PassBoard) * n);
+		for (i = 0; i <= SPI_processed; i++)
+			for (w = 0; w < WIN_COUNT; w++)
+			{
+				(*boards)[i * WIN_COUNT + w].course_id = i == 0 ? 0 : lms_col_int64(i - 1, 1, 0);
+				(*boards)[i * WIN_COUNT + w].win = w;
+			}
+		return n;
+	}
+	lms_window_period(WIN_WEEK, now, &wstart, &from, &to);
+	lms_window_period(WIN_MONTH, now, &mstart, &from, &to);
+	values[0] = DateADTGetDatum(wstart);
+	values[1] = DateADTGetDatum(mstart);
+	lms_plan(&plan_changed_all,
+			 "SELECT c.id, w.name FROM"
+			 "  (SELECT 0::bigint AS id, coalesce((SELECT max(l.id) FROM lms.points_ledger l), 0) AS lm"
+			 "   UNION ALL"
+			 "   SELECT c.id, coalesce((SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = c.id), 0)"
+			 "     FROM lms.courses c) c"
+			 "  CROSS JOIN (VALUES (0, 'all'), (1, 'week'), (2, 'month')) w (ord, name)"
+			 "  LEFT JOIN lms.boards b"
+			 "    ON b.board = (CASE WHEN c.id = 0 THEN 'global' ELSE 'course:' || c.id END) COLLATE \"C\""
+			 "   AND b.win = w.name COLLATE \"C\""
+			 " WHERE b.board IS NULL"
+			 "    OR b.period_start IS DISTINCT FROM (CASE w.name WHEN 'week' THEN $1 WHEN 'month' THEN $2 END)"
+			 "    OR c.lm > b.ledger_mark"
+			 "    OR coalesce((SELECT max(x.id) FROM lms.board_user_changes x), 0) > b.users_mark"
+			 "    OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
+			 "                WHERE pg_catalog.pg_xact_status(x) = 'committed')"
+			 " ORDER BY c.id, w.ord",
+			 2, types);
+	lms_exec_expect(plan_changed_all, values, NULL, false, 0, SPI_OK_SELECT, "find the changed leaderboards");
+	n = SPI_processed;
+	*boards = palloc(sizeof(PassBoard) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		char	   *win = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+
+		(*boards)[i].course_id = lms_col_int64(i, 1, 0);
+		for (w = 0; w < WIN_COUNT && strcmp(win, lms_window_names[w]) != 0; w++)
+			;
+		if (w == WIN_COUNT)
+			elog(ERROR, "unknown leaderboard window \"%s\"", win);
+		(*boards)[i].win = w;
+	}
+	return n;
+}
+
 /*
  * Refresh every board (global and each course, every window): all of them (force) or the
  * changed ones. Calls emit(name) for each board refreshed. The caller is connected to SPI.
@@ -655,10 +737,9 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 void
 lms_refresh_boards(bool force, void (*emit) (const char *name, void *arg), void *arg)
 {
-	int64	   *courses;
-	uint64		ncourses,
+	PassBoard  *boards;
+	uint64		nboards,
 				i;
-	int			w;
 	BoardRef	b;
 	char		name[64];
 
@@ -666,30 +747,14 @@ lms_refresh_boards(bool force, void (*emit) (const char *name, void *arg), void 
 	lms_plan(&plan_lock_all, "SELECT pg_catalog.pg_advisory_xact_lock(" CppAsString2(LOCK_ALL_BOARDS) ", 0)", 0, NULL);
 	lms_exec_expect(plan_lock_all, NULL, NULL, false, 1, SPI_OK_SELECT, "lock the leaderboards");
 
-	lms_plan(&plan_courses, "SELECT id FROM lms.courses ORDER BY id", 0, NULL);
-	lms_exec_expect(plan_courses, NULL, NULL, false, 0, SPI_OK_SELECT, "list the courses");
-	ncourses = SPI_processed;
-	courses = palloc(sizeof(int64) * (ncourses + 1));
-	for (i = 0; i < ncourses; i++)
+	nboards = pass_boards(force, &boards);
+	for (i = 0; i < nboards; i++)
 	{
-		bool		isnull;
-
-		courses[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-
-	for (i = 0; i <= ncourses; i++)
-	{
-		for (w = 0; w < WIN_COUNT; w++)
+		lms_board_ref(&b, boards[i].course_id, boards[i].win);
+		if (lms_board_refresh(&b, force, true, 0) && emit)
 		{
-			lms_board_ref(&b, i == 0 ? 0 : courses[i - 1], w);
-			if (lms_board_refresh(&b, force, true, 0))
-			{
-				if (emit)
-				{
-					snprintf(name, sizeof(name), "%s:%s", b.name, lms_window_names[w]);
-					emit(name, arg);
-				}
-			}
+			snprintf(name, sizeof(name), "%s:%s", b.name, lms_window_names[boards[i].win]);
+			emit(name, arg);
 		}
 	}
 	if (!force)
