@@ -226,6 +226,18 @@ full_plan(bool course, bool period)
 	"                    FROM members GROUP BY p, r) s ON s.p = m.p AND s.r = m.r" \
 	"           GROUP BY m.p, m.r, m.u >> s.shift, s.shift RETURNING 1), "
 
+/*
+ * Whether a built board b (an lms.boards row) has changed: ledger rows of its source past its
+ * mark (ledger_max: the highest ledger id of its source), a logged user change past its mark, or
+ * a writer its last refresh saw running has committed since. The one test of a board's check
+ * (lms_board_refresh) and of a pass's search for boards that need work (pass_boards).
+ */
+#define BOARD_CHANGED(ledger_max) \
+	"(" ledger_max " > b.ledger_mark" \
+	" OR coalesce((SELECT max(uc.id) FROM lms.board_user_changes uc), 0) > b.users_mark" \
+	" OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x" \
+	"            WHERE pg_catalog.pg_xact_status(x) = 'committed'))"
+
 /* Past this many changes since a board's marks, a full build costs less than the incremental path. */
 #define FULL_BUILD_CHANGES 5000
 
@@ -530,16 +542,12 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 		lms_read_plan(&plan_changed[course],
 				  course ?
 				  "SELECT b.period_start, b.generated_at,"
-				  " (coalesce((SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = $3), 0) > b.ledger_mark"
-				  "  OR coalesce((SELECT max(c.id) FROM lms.board_user_changes c), 0) > b.users_mark"
-				  "  OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
-				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed')), b.ledger_low, b.users_low"
+				  " " BOARD_CHANGED("coalesce((SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = $3), 0)")
+				  ", b.ledger_low, b.users_low"
 				  " FROM lms.boards b WHERE b.board = $1 AND b.win = $2" :
 				  "SELECT b.period_start, b.generated_at,"
-				  " (coalesce((SELECT max(l.id) FROM lms.points_ledger l), 0) > b.ledger_mark"
-				  "  OR coalesce((SELECT max(c.id) FROM lms.board_user_changes c), 0) > b.users_mark"
-				  "  OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
-				  "             WHERE pg_catalog.pg_xact_status(x) = 'committed')), b.ledger_low, b.users_low"
+				  " " BOARD_CHANGED("coalesce((SELECT max(l.id) FROM lms.points_ledger l), 0)")
+				  ", b.ledger_low, b.users_low"
 				  " FROM lms.boards b WHERE b.board = $1 AND b.win = $2 AND $3 IS NULL",
 				  3, ctypes);
 		lms_exec_expect(plan_changed[course], cvalues, cnulls, false, 1, SPI_OK_SELECT, "check the leaderboard");
@@ -706,10 +714,7 @@ pass_boards(bool force, PassBoard **boards)
 			 "   AND b.win = w.name COLLATE \"C\""
 			 " WHERE b.board IS NULL"
 			 "    OR b.period_start IS DISTINCT FROM (CASE w.name WHEN 'week' THEN $1 WHEN 'month' THEN $2 END)"
-			 "    OR c.lm > b.ledger_mark"
-			 "    OR coalesce((SELECT max(x.id) FROM lms.board_user_changes x), 0) > b.users_mark"
-			 "    OR EXISTS (SELECT FROM pg_catalog.pg_snapshot_xip(b.snap) x"
-			 "                WHERE pg_catalog.pg_xact_status(x) = 'committed')"
+			 "    OR " BOARD_CHANGED("c.lm")
 			 " ORDER BY c.id, w.ord",
 			 2, types);
 	lms_exec_expect(plan_changed_all, values, NULL, false, 0, SPI_OK_SELECT, "find the changed leaderboards");
