@@ -35,9 +35,8 @@
  *   - so around=me and deep pages cost in proportion to one hour of the tie group they land in
  *     outside its split instants, plus about the square root of a split instant's size; ranks
  *     and top pages cost neither.
- * The page and my-rank reads are direct index scans (direct.c: no SPI statement, whose executor
- * start-up cost more than the handful of index tuples read); around=me's position is one SPI
- * statement.
+ * The page, my-rank and around=me position reads are direct index scans (direct.c: no SPI
+ * statement, whose executor start-up cost more than the handful of index tuples read).
  *
  * Refresh (incremental, what the worker and reads run): the learners of the ledger rows past the
  * board's low mark (of the course for a course board), and of lms.board_user_changes past its
@@ -100,7 +99,7 @@ const char *const lms_window_names[WIN_COUNT] = {"all", "week", "month"};
  * count within tie groups.
  */
 bool
-lms_board_slots_exist(void)
+lms_board_tie_tables_exist(void)
 {
 	return lms_schema_has("board_parts");
 }

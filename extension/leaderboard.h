@@ -29,8 +29,8 @@ typedef struct BoardRef
 	int			win;
 } BoardRef;
 
-/* Whether lms.board_slots exists (not in a 1.0 install running on this library). */
-extern bool lms_board_slots_exist(void);
+/* Whether lms.board_slots and lms.board_parts exist (not in a 1.0 install running on this library). */
+extern bool lms_board_tie_tables_exist(void);
 
 /* The global board, or a course's (no lookup). */
 extern void lms_board_ref(BoardRef *b, int64 course_id, int win);

@@ -409,7 +409,7 @@ lms_board_page_walk_at(BoardRef *b, int64 lim, int64 off, Snapshot snap, LmsPage
 
 	skip = off - above;
 	phase = PAGE_FROM_SCORE;
-	if (skip > PAGE_SEEK_MIN && lms_board_slots_exist())
+	if (skip > PAGE_SEEK_MIN && lms_board_tie_tables_exist())
 	{
 		int64		slot,
 					before;
@@ -596,7 +596,7 @@ position_at(BoardRef *b, Snapshot snap, int64 user_id, int64 points, TimestampTz
 				before = 0;
 	bool		found;
 
-	if (lms_board_slots_exist())
+	if (lms_board_tie_tables_exist())
 	{
 		LmsKey		keys[4];
 		int			nkeys = board_keys(keys, b);

@@ -115,8 +115,8 @@ static const char *const one_sources[2][2] = {
  * lms.board_user_changes the board has not applied (a rename, a level-up: the triggers log
  * every change of them, so the other entries' copies are current), each entry probing the
  * changes by its learner (a scalar subquery: an EXISTS may be planned as a hash of every change
- * logged, which after 1,173,025 level-ups at 1M learners each of 6,003 boards built); the
- * histogram is recounted after it
+ * logged, which after a burst of level-ups every board of a pass built; docs/performance.md,
+ * "Leaderboards"); the histogram is recounted after it
  * (plan_hist). The low marks start a little behind the ledger's end (a writer still running may
  * hold a lower id): the first refresh after it re-reads those learners.
  */
@@ -610,7 +610,7 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 	if (incremental)
 	{
 		/* only the learners whose score or visibility changed */
-		lms_exec_expect(incr_plan(course, period, lms_board_slots_exist()), values, nulls, false, 0,
+		lms_exec_expect(incr_plan(course, period, lms_board_tie_tables_exist()), values, nulls, false, 0,
 						SPI_OK_SELECT, "refresh the leaderboard");
 		if (SPI_processed == 1)
 		{
@@ -620,7 +620,7 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 			if (cnull || ndiff > 0)
 			{
 				board_recount_above(values);
-				if (lms_board_slots_exist())
+				if (lms_board_tie_tables_exist())
 					board_prune_parts(values);
 			}
 		}
@@ -644,7 +644,7 @@ lms_board_refresh(BoardRef *b, bool force, bool in_pass, int max_age_ms)
 				  "  WHERE h.learners <> EXCLUDED.learners",
 				  2, htypes);
 		lms_exec_expect(plan_hist, values, NULL, false, 0, SPI_OK_INSERT, "count the leaderboard");
-		if (lms_board_slots_exist())
+		if (lms_board_tie_tables_exist())
 		{
 			board_recount_slots(values);
 			board_recount_parts(values);
@@ -666,8 +666,9 @@ typedef struct PassBoard
 /*
  * The boards a pass visits, in course order: every board (force), or those that may need work
  * (missing, of a past week or month, or changed, by the test lms_board_refresh makes on each),
- * found by one statement: a pass over 6,003 boards at 1M learners with nothing changed asked each
- * board alone, 0.29 s of the worker's CPU every 2 s. Returns how many; *boards is palloc'd.
+ * found by one statement rather than by asking each board alone, which cost an idle worker a
+ * good part of a core with thousands of boards (docs/performance.md, "Leaderboards"). Returns
+ * how many; *boards is palloc'd.
  */
 static uint64
 pass_boards(bool force, PassBoard **boards)
@@ -723,14 +724,10 @@ pass_boards(bool force, PassBoard **boards)
 	for (i = 0; i < n; i++)
 	{
 		bool		isnull;
-		char	   *win = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
 
 		(*boards)[i].course_id = lms_col_int64(i, 1, 0);
-		for (w = 0; w < WIN_COUNT && strcmp(win, lms_window_names[w]) != 0; w++)
-			;
-		if (w == WIN_COUNT)
-			elog(ERROR, "unknown leaderboard window \"%s\"", win);
-		(*boards)[i].win = w;
+		(*boards)[i].win = lms_parse_window(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[i],
+																		 SPI_tuptable->tupdesc, 2, &isnull)));
 	}
 	return n;
 }
