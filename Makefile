@@ -16,7 +16,7 @@ MODULE_big = lms
 OBJS = \
 	extension/api_gamification_me.o extension/api_leaderboards.o extension/api_progress.o extension/api_progress_course.o \
 	extension/progress_answer.o \
-	extension/enrollment.o extension/identity.o extension/leaderboard_read.o extension/worker.o extension/xapi.o \
+	extension/enrollment.o extension/identity.o extension/leaderboard_read.o extension/worker.o extension/xapi.o extension/xapi_validate.o \
 	extension/progress.o extension/scoring.o extension/point_rules.o extension/leagues.o extension/leaderboard_refresh.o extension/leaderboard.o \
 	extension/progress_store.o extension/xapi_emit.o extension/direct.o extension/plans.o \
 	extension/api.o extension/rules.o extension/timezone.o extension/json_out.o extension/lms.o

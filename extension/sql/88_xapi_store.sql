@@ -130,13 +130,8 @@ DECLARE
   stored_txt text := lms.iso(now_ts);
   conflict uuid;
   ids uuid[];
-  full_batch jsonb;
 BEGIN
-  SELECT pg_catalog.jsonb_agg(e || pg_catalog.jsonb_build_object('stored', stored_txt, 'authority', authority,
-                'version', coalesce(e->>'version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.0' END),
-                'timestamp', coalesce(e->'timestamp', pg_catalog.to_jsonb(stored_txt))) ORDER BY o),
-         pg_catalog.array_agg((e->>'id')::uuid ORDER BY o)
-    INTO full_batch, ids
+  SELECT pg_catalog.array_agg((e->>'id')::uuid ORDER BY o) INTO ids
     FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY AS t(e, o);
   -- an id twice in one batch is refused; an id already stored must be the same statement
   IF (SELECT count(DISTINCT e->>'id') FROM pg_catalog.jsonb_array_elements(batch) e) < pg_catalog.jsonb_array_length(batch) THEN
@@ -156,9 +151,13 @@ BEGIN
     RAISE invalid_parameter_value USING MESSAGE = 'a voiding statement cannot be voided',
       DETAIL = 'The target of a voiding statement is itself a voiding statement.';
   END IF;
+  -- each new statement as it is stored: with stored, authority, version and timestamp set
   WITH b AS (
-    SELECT DISTINCT ON ((e->>'id')::uuid) (e->>'id')::uuid AS id, e AS s, o
-      FROM pg_catalog.jsonb_array_elements(full_batch) WITH ORDINALITY t(e, o)
+    SELECT DISTINCT ON ((e->>'id')::uuid) (e->>'id')::uuid AS id,
+           e || pg_catalog.jsonb_build_object('stored', stored_txt, 'authority', authority,
+                  'version', coalesce(e->>'version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.0' END),
+                  'timestamp', coalesce(e->'timestamp', pg_catalog.to_jsonb(stored_txt))) AS s, o
+      FROM pg_catalog.jsonb_array_elements(batch) WITH ORDINALITY t(e, o)
      WHERE NOT EXISTS (SELECT FROM lms.xapi_statements x WHERE x.id = (e->>'id')::uuid)
      ORDER BY (e->>'id')::uuid, o),
   ins AS (
@@ -193,10 +192,12 @@ BEGIN
   -- an activity already stored is written (and so locked) only when this batch changes its
   -- definition: ON CONFLICT DO UPDATE locks the row even when its WHERE is false, and
   -- concurrent batches naming the same course as parent queued on that row to the end of
-  -- their transactions
+  -- their transactions. Definitions are merged only for a new activity or when the batch
+  -- brings one that is neither empty nor the stored one (the usual repeat merges nothing).
   INSERT INTO lms.xapi_activities AS a (id, definition, updated_at)
   SELECT n.id, n.def, now_ts
-    FROM (SELECT d.id, lms.xapi_merge_definitions(pg_catalog.array_agg(d.def ORDER BY d.o)) AS def
+    FROM (SELECT d.id, cur.id IS NULL AS new, cur.definition AS stored_def,
+                 lms.xapi_merge_definitions(pg_catalog.array_agg(d.def ORDER BY d.o)) AS def
             FROM (SELECT x->>'id' AS id, coalesce(x->'definition', '{}') AS def, b.o
                     FROM b, pg_catalog.jsonb_array_elements(pg_catalog.jsonb_build_array(b.s->'object')
                            || coalesce(b.s->'context'->'contextActivities'->'parent', '[]')
@@ -204,10 +205,11 @@ BEGIN
                            || coalesce(b.s->'context'->'contextActivities'->'category', '[]')
                            || coalesce(b.s->'context'->'contextActivities'->'other', '[]')) x
                    WHERE coalesce(x->>'objectType', 'Activity') = 'Activity' AND x ? 'id') d
-           GROUP BY d.id) n
-    LEFT JOIN lms.xapi_activities cur ON cur.id = n.id
-   WHERE cur.id IS NULL
-      OR (n.def <> '{}' AND n.def <> cur.definition AND lms.xapi_merge_definition(cur.definition, n.def) <> cur.definition)
+            LEFT JOIN lms.xapi_activities cur ON cur.id = d.id
+           GROUP BY d.id, cur.id, cur.definition
+          HAVING cur.id IS NULL OR bool_or(d.def <> '{}' AND d.def <> cur.definition)) n
+   WHERE n.new
+      OR (n.def <> '{}' AND n.def <> n.stored_def AND lms.xapi_merge_definition(n.stored_def, n.def) <> n.stored_def)
    ORDER BY n.id
   ON CONFLICT (id) DO UPDATE SET definition = lms.xapi_merge_definition(a.definition, excluded.definition),
                                  updated_at = excluded.updated_at
