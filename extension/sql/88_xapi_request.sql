@@ -8,12 +8,16 @@ CREATE FUNCTION lms.xapi_version_header(ver text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN pg_catalog.jsonb_build_object('X-Experience-API-Version', CASE WHEN ver LIKE '2.%' THEN '2.0.0' ELSE '1.0.3' END);
 
--- A JSON answer.
-CREATE FUNCTION lms.xapi_json(status int, doc jsonb, ver text, extra jsonb DEFAULT '{}') RETURNS lms.xapi_response
+-- A JSON answer, from its text (a large answer written as text, never parsed again) or its jsonb.
+CREATE FUNCTION lms.xapi_json_text(status int, doc text, ver text, extra jsonb DEFAULT '{}') RETURNS lms.xapi_response
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN ROW(status,
            pg_catalog.jsonb_build_object('Content-Type', 'application/json') || lms.xapi_version_header(ver) || extra,
-           pg_catalog.convert_to(doc::text, 'UTF8'))::lms.xapi_response;
+           pg_catalog.convert_to(doc, 'UTF8'))::lms.xapi_response;
+
+CREATE FUNCTION lms.xapi_json(status int, doc jsonb, ver text, extra jsonb DEFAULT '{}') RETURNS lms.xapi_response
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN lms.xapi_json_text(status, doc::text, ver, extra);
 
 -- An HTTP date (RFC 9110 IMF-fixdate) for Last-Modified.
 CREATE FUNCTION lms.http_date(ts timestamptz) RETURNS text

@@ -237,15 +237,19 @@ RETURN CASE format WHEN 'ids' THEN lms.xapi_format_ids(s)
                    WHEN 'canonical' THEN lms.xapi_format_canonical(s, langs)
                    ELSE s END;
 
+-- The start of the oldest transaction of this database that is writing (holds a transaction
+-- id), or NULL: min(xact_start) of pg_stat_activity's writers, without building the view.
+CREATE FUNCTION lms.xapi_oldest_writer_start() RETURNS timestamptz
+LANGUAGE C STABLE PARALLEL RESTRICTED
+AS 'MODULE_PATHNAME', 'lms_xapi_oldest_writer_start';
+
 -- X-Experience-API-Consistent-Through: every statement stored up to this instant is visible
 -- to the reader. Writers stamp `stored` with their transaction's start, so the instant is
 -- the start of the oldest transaction still writing, or now.
 CREATE FUNCTION lms.xapi_consistent_through() RETURNS text
 LANGUAGE sql STABLE
 SET search_path = pg_catalog, pg_temp
-RETURN lms.iso(LEAST(lms.clock(), pg_catalog.clock_timestamp(),
-                     (SELECT min(a.xact_start) FROM pg_catalog.pg_stat_activity a
-                       WHERE a.backend_xid IS NOT NULL AND a.datname = pg_catalog.current_database())));
+RETURN lms.iso(LEAST(lms.clock(), pg_catalog.clock_timestamp(), lms.xapi_oldest_writer_start()));
 
 -- Parse and check the query parameters of GET /statements (400 reasons in err).
 CREATE FUNCTION lms.xapi_filter_parse(q jsonb, OUT f lms.xapi_filter, OUT err text)
@@ -374,7 +378,7 @@ DECLARE
   p record;
   f lms.xapi_filter;
   s record;
-  page jsonb;
+  page text;
   last_seq bigint;
   n int := 0;
   langs text[] := lms.xapi_accept_languages(r.headers->>'accept-language');
@@ -413,18 +417,24 @@ BEGIN
     IF p.err IS NOT NULL THEN RETURN lms.xapi_bad_request(p.err, r.ver); END IF;
     f := p.f;
   END IF;
-  -- the page and one row more (is there a next page?), in one pass
-  SELECT coalesce(pg_catalog.jsonb_agg(lms.xapi_format(x.statement, f.format, langs) ORDER BY x.o) FILTER (WHERE x.o <= f.lim), '[]'),
+  -- the page and one row more (is there a next page?), in one pass; the answer is written as
+  -- text, statement by statement, exactly as jsonb would print {"more": ..., "statements": [...]}
+  -- (an aggregate of jsonb values re-reads every token of every statement)
+  SELECT coalesce(pg_catalog.string_agg(lms.xapi_format(x.statement, f.format, langs)::text, ', ' ORDER BY x.o) FILTER (WHERE x.o <= f.lim), ''),
          count(*), max(x.seq) FILTER (WHERE x.o = f.lim)
     INTO page, n, last_seq
     FROM lms.xapi_query(f) WITH ORDINALITY x(seq, statement, o);
-  doc := pg_catalog.jsonb_build_object('statements', page, 'more',
-           CASE WHEN n > f.lim THEN '/xapi/statements?more='
-                  || lms.base64url_encode(pg_catalog.convert_to(pg_catalog.jsonb_strip_nulls(
-                       pg_catalog.to_jsonb(f) || pg_catalog.jsonb_build_object('after', last_seq))::text, 'UTF8'))
-                ELSE '' END);
-  IF f.attachments THEN RETURN lms.xapi_multipart(doc, page, r.ver, hdr); END IF;
-  RETURN lms.xapi_json(200, doc, r.ver, hdr);
+  page := '{"more": ' || pg_catalog.to_jsonb(
+            CASE WHEN n > f.lim THEN '/xapi/statements?more='
+                   || lms.base64url_encode(pg_catalog.convert_to(pg_catalog.jsonb_strip_nulls(
+                        pg_catalog.to_jsonb(f) || pg_catalog.jsonb_build_object('after', last_seq))::text, 'UTF8'))
+                 ELSE '' END)::text
+          || ', "statements": [' || page || ']}';
+  IF f.attachments THEN
+    doc := page::jsonb;
+    RETURN lms.xapi_multipart(doc, doc->'statements', r.ver, hdr);
+  END IF;
+  RETURN lms.xapi_json_text(200, page, r.ver, hdr);
 END
 $$;
 
