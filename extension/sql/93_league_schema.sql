@@ -72,8 +72,11 @@ CREATE TABLE lms.league_members (
   CHECK ((outcome IS NULL) = (new_tier IS NULL))
 ) WITH (fillfactor = 80);           -- points and the rollover's columns are not indexed: HOT updates
 CREATE INDEX league_members_by_cohort ON lms.league_members (cohort_id);
--- the rollover's members of a week
-CREATE INDEX league_members_by_week ON lms.league_members (week);
+-- the rollover's members of a week. With the learner too: early in a week the statistics know
+-- none of its rows, the planner then rates an index on (week) as good as the primary key for
+-- "this learner's row of this week" and scanned every member of the week for each award and
+-- each GET /leagues/me; on (week, user_id) that row is one probe whichever index is chosen.
+CREATE INDEX league_members_by_week ON lms.league_members (week, user_id);
 -- the few learners waiting for a rollover before they get a cohort
 CREATE INDEX league_members_waiting ON lms.league_members (week) WHERE cohort_id IS NULL;
 

@@ -235,3 +235,31 @@ SELECT u.email, m.points, m.reached_at, c.slot, c.size, c.is_open
  ORDER BY u.email;
 SELECT count(*) AS cohorts_disagreeing FROM lms.league_cohorts c
  WHERE c.week = '2026-04-13' AND (c.size > c.capacity OR c.size <> (SELECT count(*) FROM lms.league_members m WHERE m.cohort_id = c.id));
+
+-- A learner's row of a week is one index probe even when the statistics know none of the week's
+-- rows (ANALYZE ran before anyone joined it: every Monday morning). The planner then rates every
+-- index that leads with the week as good as the primary key; with (week) alone it scanned all the
+-- week's members for each award (the ledger trigger's UPDATE) and each GET /leagues/me (seen at
+-- 1M, 3,528 learners into a new week: all 3,528 entries read for one learner's row).
+-- No index that leads with the week may lack the learner (the planner's choice between equal
+-- estimates is not ours); then, in this database, an award probes a few entries.
+SELECT count(*) AS week_indexes_without_the_learner
+  FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+ WHERE i.indrelid = 'lms.league_members'::regclass AND a.attname = 'week' AND i.indpred IS NULL
+   AND NOT EXISTS (SELECT FROM unnest(i.indkey::int2[]) k
+                     JOIN pg_attribute b ON b.attrelid = i.indrelid AND b.attnum = k WHERE b.attname = 'user_id');
+SET lms.clock_override = '2026-04-20 10:00:00+00';
+ANALYZE lms.league_members;
+INSERT INTO lms.users (email, password_hash, display_name)
+SELECT 'p' || i || '@example.org', 'x', 'P' || i FROM generate_series(1, 1500) i;
+INSERT INTO lms.points_ledger (user_id, points, reason, source_key, created_at)
+SELECT u.id, 5, 'quiz_passed', 'probe:' || u.email, lms.clock() FROM lms.users u WHERE u.email ~ '^p[0-9]+@';
+CREATE FUNCTION pg_temp.member_entries_read() RETURNS bigint LANGUAGE sql AS $$
+  SELECT pg_stat_clear_snapshot();
+  SELECT sum(idx_tup_read)::bigint FROM pg_stat_user_indexes WHERE relname = 'league_members'
+$$;
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.member_entries_read() AS reads_before \gset
+SELECT pg_temp.give('p1500@example.org', 3, 'probe-again') AS counted;
+SELECT pg_stat_force_next_flush();
+SELECT pg_temp.member_entries_read() - :reads_before < 100 AS award_probes_one_row;
