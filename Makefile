@@ -14,7 +14,7 @@ MODULE_big = lms
 # The extension's C files, by layer (docs/architecture.md): entry points, core, store,
 # foundation. A new file is added here; the check below refuses a C file left out.
 OBJS = \
-	extension/api_gamification_me.o extension/api_leaderboards.o extension/api_progress.o extension/api_progress_course.o \
+	extension/api_gamification_me.o extension/api_leaderboards.o extension/api_leagues_me.o extension/api_progress.o extension/api_progress_course.o \
 	extension/progress_answer.o \
 	extension/enrollment.o extension/identity.o extension/leaderboard_read.o extension/worker.o extension/xapi.o extension/xapi_validate.o \
 	extension/progress.o extension/scoring.o extension/point_rules.o extension/leagues.o extension/leaderboard_refresh.o extension/leaderboard.o \

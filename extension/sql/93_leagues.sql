@@ -504,75 +504,13 @@ AS $$
    ORDER BY c.tier DESC, c.id, coalesce(m.final_rank, s.rank) NULLS LAST, m.user_id
 $$;
 
--- GET /leagues/me: the caller's week: tier, cohort standings with ranks and zones, ends_at.
+-- GET /leagues/me: the caller's week, tier, cohort standings with ranks and zones, and ends_at
+-- (C, api_leagues_me.c, reading the rules of this file). VOLATILE: on a server without the
+-- worker a read first does the rollover that is due.
 CREATE FUNCTION lms.api_leagues_me(token text, path text, query jsonb, body jsonb)
 RETURNS lms.api_response
-LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  req lms.request := lms.request(token, path, body, signed_in => true);
-  me lms.caller := req.who;
-  wk date;
-  m lms.league_members;
-  listed boolean;
-  tier_no int;
-  top int;
-  tr lms.league_tiers;
-  c lms.league_cohorts;
-  status text;
-  standings jsonb := '[]';
-  mine jsonb := NULL;
-  e record;
-BEGIN
-  IF (req.problem).status IS NOT NULL THEN
-    RETURN req.problem;
-  END IF;
-  IF NOT lms.league_worker_serves() THEN
-    PERFORM lms.league_rollover_due();
-  END IF;
-  wk := lms.league_week(lms.clock());
-  SELECT max(t.tier) INTO top FROM lms.league_tier_table() t;
-  SELECT u.status = 'active' AND u.leaderboard_visible INTO listed FROM lms.users u WHERE u.id = me.user_id;
-  SELECT * INTO m FROM lms.league_members x WHERE x.user_id = me.user_id AND x.week = wk;
-  IF m.cohort_id IS NOT NULL THEN
-    tier_no := least(m.tier, top);
-    status := CASE WHEN listed THEN 'competing' ELSE 'unlisted' END;
-  ELSE
-    SELECT * INTO e FROM lms.league_entry(me.user_id, wk);
-    tier_no := e.tier;
-    status := CASE WHEN NOT listed THEN 'unlisted'
-                   WHEN m.user_id IS NOT NULL THEN 'waiting'
-                   ELSE 'not_joined' END;
-  END IF;
-  IF tier_no IS NOT NULL THEN
-    SELECT * INTO tr FROM lms.league_tier_table() t WHERE t.tier = tier_no;
-  END IF;
-  IF m.cohort_id IS NOT NULL THEN
-    SELECT * INTO c FROM lms.league_cohorts x WHERE x.id = m.cohort_id;
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-             'rank', s.rank, 'user_id', s.user_id, 'display_name', s.display_name, 'points', s.points,
-             'zone', lms.league_zone(s.rank, s.points, tier_no, top, tr.promote_top, tr.demote_from))
-             ORDER BY s.rank), '[]'),
-           (jsonb_agg(jsonb_build_object('rank', s.rank, 'points', s.points,
-              'zone', lms.league_zone(s.rank, s.points, tier_no, top, tr.promote_top, tr.demote_from)))
-              FILTER (WHERE s.user_id = me.user_id))->0
-      INTO standings, mine
-      FROM lms.league_cohort_standings(m.cohort_id) s;
-  END IF;
-  RETURN lms.ok(200, jsonb_build_object(
-    'week', wk,
-    'ends_at', lms.iso((wk + 7)::timestamp AT TIME ZONE 'UTC'),
-    'status', status,
-    'tier', CASE WHEN tr.tier IS NOT NULL THEN lms.league_tier_json(tr) END,
-    'top_tier', top,
-    'cohort', CASE WHEN c.id IS NOT NULL THEN jsonb_build_object('id', c.id, 'size', c.size, 'capacity', c.capacity) END,
-    'zones', CASE WHEN tr.tier IS NOT NULL THEN jsonb_build_object(
-               'promotion_to_rank', CASE WHEN tr.tier < top AND tr.promote_top > 0 THEN tr.promote_top END,
-               'demotion_from_rank', CASE WHEN tr.tier > 1 THEN tr.demote_from END) END,
-    'standings', standings,
-    'me', mine));
-END
-$$;
+  AS 'MODULE_PATHNAME', 'lms_api_leagues_me'
+  LANGUAGE C VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 -- GET /leagues/me/history: the caller's league weeks, newest first.
 CREATE FUNCTION lms.api_leagues_history(token text, path text, query jsonb, body jsonb)
