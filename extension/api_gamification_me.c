@@ -98,16 +98,6 @@ read_achievements(int64 user_id, Snapshot snap, MeAchievement **out)
 	return kept;
 }
 
-/* An integer column of the rank statement, or JSON null. */
-static void
-json_int_or_null(StringInfo buf, bool isnull, int32 v)
-{
-	if (isnull)
-		appendStringInfoString(buf, "null");
-	else
-		lms_json_int(buf, v);
-}
-
 /*
  * lms.api_gamification_me(token, path, query, body): 200 with
  * {user_id, total_points, level, level_progress{level_floor, next_level_at}, current_streak,
@@ -172,9 +162,9 @@ lms_api_gamification_me(PG_FUNCTION_ARGS)
 
 	initStringInfo(&out);
 	appendStringInfoString(&out, "{\"rank\": {\"week\": ");
-	json_int_or_null(&out, week_null, week_rank);
+	lms_json_int_or_null(&out, week_null, week_rank);
 	appendStringInfoString(&out, ", \"all_time\": ");
-	json_int_or_null(&out, all_null, all_rank);
+	lms_json_int_or_null(&out, all_null, all_rank);
 	appendStringInfoString(&out, "}, \"level\": ");
 	lms_json_int(&out, level);
 	appendStringInfoString(&out, ", \"user_id\": ");

@@ -67,19 +67,7 @@ query_text(Jsonb *q, const char *key, bool *present)
 	if (v == NULL)
 		return NULL;
 	*present = true;
-	switch (v->type)
-	{
-		case jbvNull:
-			return NULL;
-		case jbvString:
-			return pnstrdup(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
-		case jbvBool:
-			return pstrdup(v->val.boolean ? "true" : "false");
-		default:
-			return JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
-	}
+	return lms_jsonb_value_text(v);
 }
 
 /* s matches ^[0-9]{1,9}$ (then it fits an int). */

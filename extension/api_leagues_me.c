@@ -185,16 +185,6 @@ write_standings(const LeagueMe *me, int64 user_id, StringInfo out, StringInfo mi
 	appendStringInfoChar(out, ']');
 }
 
-/* An int, or JSON null. */
-static void
-json_int_or_null(StringInfo buf, bool isnull, int64 v)
-{
-	if (isnull)
-		appendStringInfoString(buf, "null");
-	else
-		lms_json_int(buf, v);
-}
-
 /*
  * The answer: {me, tier{name, tier, demote_from, promote_top}, week, zones{promotion_to_rank,
  * demotion_from_rank}, cohort{id, size, capacity}, status, ends_at, top_tier, standings}.
@@ -219,7 +209,7 @@ write_answer(StringInfo out, const LeagueMe *me, DateADT week, const char *statu
 		appendStringInfoString(out, ", \"tier\": ");
 		lms_json_int(out, me->tier);
 		appendStringInfoString(out, ", \"demote_from\": ");
-		json_int_or_null(out, me->demote_null, me->demote_from);
+		lms_json_int_or_null(out, me->demote_null, me->demote_from);
 		appendStringInfoString(out, ", \"promote_top\": ");
 		lms_json_int(out, me->promote_top);
 		appendStringInfoChar(out, '}');
@@ -231,9 +221,9 @@ write_answer(StringInfo out, const LeagueMe *me, DateADT week, const char *statu
 	else
 	{
 		appendStringInfoString(out, "{\"promotion_to_rank\": ");
-		json_int_or_null(out, !(me->tier < me->top && me->promote_top > 0), me->promote_top);
+		lms_json_int_or_null(out, !(me->tier < me->top && me->promote_top > 0), me->promote_top);
 		appendStringInfoString(out, ", \"demotion_from_rank\": ");
-		json_int_or_null(out, !(me->tier > 1) || me->demote_null, me->demote_from);
+		lms_json_int_or_null(out, !(me->tier > 1) || me->demote_null, me->demote_from);
 		appendStringInfoChar(out, '}');
 	}
 	appendStringInfoString(out, ", \"cohort\": ");

@@ -58,6 +58,15 @@ lms_json_ts(StringInfo buf, TimestampTz ts, bool isnull)
 }
 
 void
+lms_json_int_or_null(StringInfo buf, bool isnull, int64 v)
+{
+	if (isnull)
+		appendStringInfoString(buf, "null");
+	else
+		lms_json_int(buf, v);
+}
+
+void
 lms_json_int(StringInfo buf, int64 v)
 {
 	char		digits[MAXINT8LEN + 1];
@@ -88,4 +97,26 @@ char *
 lms_jsonb_to_text(Datum jsonb)
 {
 	return DatumGetCString(DirectFunctionCall1(jsonb_out, jsonb));
+}
+
+/*
+ * A jsonb value as `->>` gives it: NULL for JSON null, the text of any other scalar, the JSON
+ * text of an object or array.
+ */
+char *
+lms_jsonb_value_text(const JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return NULL;
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		default:
+			return JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
+	}
 }

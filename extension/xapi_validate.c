@@ -28,6 +28,8 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
+#include "json_out.h"
+
 typedef JsonbValue JV;
 
 /* A regular expression of the rules, compiled once per backend (PostgreSQL's regex cache). */
@@ -115,19 +117,7 @@ get(const JV *v, const char *key)
 static char *
 text_of(const JV *v)
 {
-	if (v == NULL || v->type == jbvNull)
-		return NULL;
-	switch (v->type)
-	{
-		case jbvString:
-			return pnstrdup(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
-		case jbvBool:
-			return pstrdup(v->val.boolean ? "true" : "false");
-		default:
-			return JsonbToCString(NULL, v->val.binary.data, v->val.binary.len);
-	}
+	return v == NULL ? NULL : lms_jsonb_value_text(v);
 }
 
 /* Is v a string equal to s? */
