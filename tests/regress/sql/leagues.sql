@@ -222,6 +222,11 @@ COMMIT;
 SELECT count(*) AS members, count(DISTINCT user_id) AS learners, sum(points) AS points,
        count(*) FILTER (WHERE cohort_id IS NULL) AS waiting, min(tier) AS min_tier, max(tier) AS max_tier
   FROM lms.league_members WHERE week = '2026-04-13';
+-- her GET /leagues/me says so; in a read-only transaction the read does not do the rollover
+SELECT pg_temp.login('l5@example.org') AS t5 \gset
+BEGIN READ ONLY;
+SELECT pg_temp.me(:'t5') AS l5_waits;
+COMMIT;
 SELECT slot, is_open, size, capacity, count(*) AS cohorts
   FROM lms.league_cohorts WHERE week = '2026-04-13' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3;
 -- a second statement: the members' rows updated once each, a newcomer into the open cohort
