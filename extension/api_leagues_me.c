@@ -1,10 +1,10 @@
 /*
  * api_leagues_me.c
  *	  GET /leagues/me: the caller's league week (docs/gamification.md#weekly-leagues), in C so
- *	  that a call is two prepared statements and a string, not a PL/pgSQL function of eight
- *	  statements and a jsonb document. A backend's first call plans those two statements (the
- *	  PL/pgSQL function compiled itself and planned eight, about 12 ms at 1M learners, paid by a
- *	  request on every new gateway connection and again after each ANALYZE of the league tables).
+ *	  that a call is a few short prepared statements with generic plans, planned once per backend,
+ *	  and a string: the PL/pgSQL function it replaces planned its eight statements again on each
+ *	  of a backend's first five calls (custom plans), paid by requests on every new gateway
+ *	  connection and after each ANALYZE of the league tables (docs/performance.md).
  *
  * The rules stay where they live, in SQL, read by the statements: the tiers in force
  * (lms.league_tier_table), where a learner without a cohort starts (lms.league_entry), the
@@ -46,8 +46,7 @@ typedef struct LeagueMe
 	bool		tier_no_null;	/* the tier played in (or to start in): none yet */
 	int32		tier_no;
 	int32		top;			/* the top tier of the table in force */
-	bool		tier_null;		/* no tier row: tier and zones are null */
-	int32		tier;
+	bool		tier_null;		/* no row of tier_no in the table: tier and zones are null */
 	char	   *name;
 	int32		promote_top;
 	bool		demote_null;
@@ -69,7 +68,7 @@ rollover_if_due(void)
  * The caller's row of the week, its cohort, and the tier they play in: their row's, capped by
  * the top tier, or for a learner without a cohort the one lms.league_entry says they start in.
  * Separate short statements (the tier table read once, league_entry only when needed): planned
- * as one join, the first call of a backend cost 5 ms of planning.
+ * as one join of the inlined SQL functions, a backend's first call cost more than all of these.
  */
 static void
 read_me(int64 user_id, DateADT week, LeagueMe *me)
@@ -119,7 +118,6 @@ read_me(int64 user_id, DateADT week, LeagueMe *me)
 		if (lms_col_int32(i, 1, 0) != me->tier_no)
 			continue;
 		me->tier_null = false;
-		me->tier = me->tier_no;
 		me->name = lms_col_text(i, 2);
 		me->promote_top = lms_col_int32(i, 3, 0);
 		me->demote_null = lms_col_isnull(i, 4);
@@ -207,7 +205,7 @@ write_answer(StringInfo out, const LeagueMe *me, DateADT week, const char *statu
 		appendStringInfoString(out, "{\"name\": ");
 		lms_json_str(out, me->name);
 		appendStringInfoString(out, ", \"tier\": ");
-		lms_json_int(out, me->tier);
+		lms_json_int(out, me->tier_no);
 		appendStringInfoString(out, ", \"demote_from\": ");
 		lms_json_int_or_null(out, me->demote_null, me->demote_from);
 		appendStringInfoString(out, ", \"promote_top\": ");
@@ -221,9 +219,9 @@ write_answer(StringInfo out, const LeagueMe *me, DateADT week, const char *statu
 	else
 	{
 		appendStringInfoString(out, "{\"promotion_to_rank\": ");
-		lms_json_int_or_null(out, !(me->tier < me->top && me->promote_top > 0), me->promote_top);
+		lms_json_int_or_null(out, !(me->tier_no < me->top && me->promote_top > 0), me->promote_top);
 		appendStringInfoString(out, ", \"demotion_from_rank\": ");
-		lms_json_int_or_null(out, !(me->tier > 1) || me->demote_null, me->demote_from);
+		lms_json_int_or_null(out, !(me->tier_no > 1) || me->demote_null, me->demote_from);
 		appendStringInfoChar(out, '}');
 	}
 	appendStringInfoString(out, ", \"cohort\": ");

@@ -12,6 +12,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/timestamp.h"
@@ -674,10 +675,13 @@ static uint64
 pass_boards(bool force, PassBoard **boards)
 {
 	static SPIPlanPtr plan_changed_all = NULL;
-	Oid			types[2] = {DATEOID, DATEOID};
+	Oid			types[2] = {TEXTARRAYOID, DATEARRAYOID};
 	Datum		values[2];
-	DateADT		wstart,
-				mstart;
+	Datum		names[WIN_COUNT],
+				starts[WIN_COUNT];
+	bool		no_start[WIN_COUNT];
+	int			dims[1] = {WIN_COUNT},
+				lbs[1] = {1};
 	TimestampTz from,
 				to,
 				now = lms_now();
@@ -699,22 +703,31 @@ pass_boards(bool force, PassBoard **boards)
 			}
 		return n;
 	}
-	lms_window_period(WIN_WEEK, now, &wstart, &from, &to);
-	lms_window_period(WIN_MONTH, now, &mstart, &from, &to);
-	values[0] = DateADTGetDatum(wstart);
-	values[1] = DateADTGetDatum(mstart);
+	/* each window's name and the period a board of it holds now (none for all), as the check has them */
+	for (w = 0; w < WIN_COUNT; w++)
+	{
+		DateADT		start = 0;
+
+		names[w] = CStringGetTextDatum(lms_window_names[w]);
+		no_start[w] = (w == WIN_ALL);
+		if (!no_start[w])
+			lms_window_period(w, now, &start, &from, &to);
+		starts[w] = DateADTGetDatum(start);
+	}
+	values[0] = PointerGetDatum(construct_array(names, WIN_COUNT, TEXTOID, -1, false, TYPALIGN_INT));
+	values[1] = PointerGetDatum(construct_md_array(starts, no_start, 1, dims, lbs, DATEOID, sizeof(DateADT), true, TYPALIGN_INT));
 	lms_plan(&plan_changed_all,
-			 "SELECT c.id, w.name FROM"
+			 "SELECT c.id, (w.ord - 1)::int FROM"
 			 "  (SELECT 0::bigint AS id, coalesce((SELECT max(l.id) FROM lms.points_ledger l), 0) AS lm"
 			 "   UNION ALL"
 			 "   SELECT c.id, coalesce((SELECT max(l.id) FROM lms.points_ledger l WHERE l.course_id = c.id), 0)"
 			 "     FROM lms.courses c) c"
-			 "  CROSS JOIN (VALUES (0, 'all'), (1, 'week'), (2, 'month')) w (ord, name)"
+			 "  CROSS JOIN unnest($1, $2) WITH ORDINALITY w (name, period_start, ord)"
 			 "  LEFT JOIN lms.boards b"
 			 "    ON b.board = (CASE WHEN c.id = 0 THEN 'global' ELSE 'course:' || c.id END) COLLATE \"C\""
 			 "   AND b.win = w.name COLLATE \"C\""
 			 " WHERE b.board IS NULL"
-			 "    OR b.period_start IS DISTINCT FROM (CASE w.name WHEN 'week' THEN $1 WHEN 'month' THEN $2 END)"
+			 "    OR b.period_start IS DISTINCT FROM w.period_start"
 			 "    OR " BOARD_CHANGED("c.lm")
 			 " ORDER BY c.id, w.ord",
 			 2, types);
@@ -723,11 +736,8 @@ pass_boards(bool force, PassBoard **boards)
 	*boards = palloc(sizeof(PassBoard) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		bool		isnull;
-
 		(*boards)[i].course_id = lms_col_int64(i, 1, 0);
-		(*boards)[i].win = lms_parse_window(DatumGetTextPP(SPI_getbinval(SPI_tuptable->vals[i],
-																		 SPI_tuptable->tupdesc, 2, &isnull)));
+		(*boards)[i].win = lms_col_int32(i, 2, 0);
 	}
 	return n;
 }

@@ -10,9 +10,9 @@
  * lms.xapi_is_duration (extension/sql/87_xapi_validate.sql). A date-time's rule stays in SQL
  * (lms.xapi_timestamp, which also reads the filters' since and until) and is called from here.
  *
- * The walk reads the statement's jsonb in place (no copy, no SQL per part): a batch of 100
- * statements is checked in a fraction of a millisecond, where the same rules as SQL functions
- * started an executor for each part. Order matters: the first rule broken is the one reported,
+ * The walk reads the statement's jsonb in place (no copy, no SQL per part; the same rules as SQL
+ * functions started an executor for each part of each statement). Order matters: the first rule
+ * broken is the one reported,
  * as the checks below are ordered.
  */
 #include "postgres.h"
