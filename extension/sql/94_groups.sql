@@ -58,10 +58,16 @@ BEGIN
     SELECT jsonb_agg(jsonb_build_object('user_id', o.user_id, 'win', o.win, 'delta', -o.points, 'reached_at', o.reached_at))
       INTO changes FROM old_entries o WHERE o.board = 'global';
   ELSE
-    SELECT jsonb_agg(jsonb_build_object('user_id', n.user_id, 'win', n.win, 'delta', n.points - o.points, 'reached_at', n.reached_at))
+    -- each entry's new points less its old ones, summed per entry rather than joined: a joined
+    -- form was planned once per session, on the first (small) statement, and a refresh that
+    -- later updated a million entries ran that plan's nested loop for hours
+    SELECT jsonb_agg(jsonb_build_object('user_id', d.user_id, 'win', d.win, 'delta', d.delta, 'reached_at', d.reached_at))
       INTO changes
-      FROM new_entries n JOIN old_entries o ON (o.board, o.win, o.user_id) = (n.board, n.win, n.user_id)
-     WHERE n.board = 'global' AND n.points <> o.points;
+      FROM (SELECT x.user_id, x.win, sum(x.points)::bigint AS delta, max(x.reached_at) AS reached_at
+              FROM (SELECT n.user_id, n.win, n.points, n.reached_at FROM new_entries n WHERE n.board = 'global'
+                    UNION ALL
+                    SELECT o.user_id, o.win, -o.points, NULL FROM old_entries o WHERE o.board = 'global') x
+             GROUP BY x.user_id, x.win HAVING sum(x.points) <> 0) d;
   END IF;
   IF changes IS NOT NULL THEN
     PERFORM lms.group_lock(true);

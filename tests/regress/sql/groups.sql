@@ -125,3 +125,17 @@ SELECT lms.group_scores_rebuild() AS disagreeing_rows;
 -- for analysts
 SELECT * FROM lms.group_ladder('all', 'total');
 SELECT * FROM lms.group_ladder('all', 'most');
+
+-- A statement that changes many global entries after a small one in the same session (the
+-- worker's refresh after a quiet spell): the groups trigger sums each entry's new and old
+-- points instead of joining the two transition tables, whose plan, made once for the session's
+-- first small statement, was a nested loop: 20,000 entries took 66 s, a million would take
+-- days. The timeout guards that shape with a wide margin (the sum takes well under a second).
+BEGIN;
+INSERT INTO lms.board_entries (board, win, user_id, points, reached_at, display_name, level)
+SELECT 'global', 'month', 900000000 + g, g % 50, '2026-03-10 10:00:00+00', 'load', 1 FROM generate_series(1, 20000) g;
+UPDATE lms.board_entries SET points = points + 1 WHERE board = 'global' AND user_id BETWEEN 900000001 AND 900000005;
+SET LOCAL statement_timeout = '15s';
+UPDATE lms.board_entries SET points = points + 1 WHERE board = 'global' AND user_id > 900000000;
+ROLLBACK;
+SELECT lms.group_scores_rebuild() AS disagreeing_rows;
