@@ -125,14 +125,16 @@ read_me(int64 user_id, DateADT week, LeagueMe *me)
 	}
 }
 
-/* A text column (1-based, as SPI counts) as a JSON string, or JSON null. */
+/* A standing's "rank": n, "zone": z, "points": p (row of the standings statement). */
 static void
-json_str_or_null(StringInfo buf, int row, int col)
+write_rank_zone_points(StringInfo buf, uint64 row)
 {
-	if (lms_col_isnull(row, col))
-		appendStringInfoString(buf, "null");
-	else
-		lms_json_str(buf, lms_col_text(row, col));
+	appendStringInfoString(buf, "\"rank\": ");
+	lms_json_int(buf, lms_col_int32(row, 1, 0));
+	appendStringInfoString(buf, ", \"zone\": ");
+	lms_json_str(buf, lms_col_text(row, 2));	/* SPI gives NULL for SQL null: JSON null */
+	appendStringInfoString(buf, ", \"points\": ");
+	lms_json_int(buf, lms_col_int64(row, 3, 0));
 }
 
 /*
@@ -158,25 +160,17 @@ write_standings(const LeagueMe *me, int64 user_id, StringInfo out, StringInfo mi
 	{
 		if (i > 0)
 			appendStringInfoString(out, ", ");
-		appendStringInfoString(out, "{\"rank\": ");
-		lms_json_int(out, lms_col_int32(i, 1, 0));
-		appendStringInfoString(out, ", \"zone\": ");
-		json_str_or_null(out, i, 2);
-		appendStringInfoString(out, ", \"points\": ");
-		lms_json_int(out, lms_col_int64(i, 3, 0));
+		appendStringInfoChar(out, '{');
+		write_rank_zone_points(out, i);
 		appendStringInfoString(out, ", \"user_id\": ");
 		lms_json_int(out, lms_col_int64(i, 4, 0));
 		appendStringInfoString(out, ", \"display_name\": ");
-		json_str_or_null(out, i, 5);
+		lms_json_str(out, lms_col_text(i, 5));
 		appendStringInfoChar(out, '}');
 		if (lms_col_int64(i, 4, 0) == user_id)
 		{
-			appendStringInfoString(mine, "{\"rank\": ");
-			lms_json_int(mine, lms_col_int32(i, 1, 0));
-			appendStringInfoString(mine, ", \"zone\": ");
-			json_str_or_null(mine, i, 2);
-			appendStringInfoString(mine, ", \"points\": ");
-			lms_json_int(mine, lms_col_int64(i, 3, 0));
+			appendStringInfoChar(mine, '{');
+			write_rank_zone_points(mine, i);
 			appendStringInfoChar(mine, '}');
 		}
 	}

@@ -12,8 +12,7 @@
  *
  * The walk reads the statement's jsonb in place (no copy, no SQL per part; the same rules as SQL
  * functions started an executor for each part of each statement). Order matters: the first rule
- * broken is the one reported,
- * as the checks below are ordered.
+ * broken is the one reported, as the checks below are ordered.
  */
 #include "postgres.h"
 
